@@ -1,0 +1,44 @@
+"""Text helpers shared by the parsers: width folding, numerals, sentences, verbatim checks."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import cn2an
+
+CN_DIGITS = "零〇一二三四五六七八九十百千两"
+_FOLD = str.maketrans({"（": "(", "）": ")", "％": "%", "．": ".", "，": ",", "：": ":", "；": ";",
+                       "　": " ", "〔": "[", "〕": "]"})
+_SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
+
+
+def fold(text: str) -> str:
+    """Full-width punctuation to ASCII, as CONTRACTS.md writes refs and as quotes are compared."""
+    return text.translate(_FOLD)
+
+
+def squash(text: str) -> str:
+    """The comparison form of a text: folded and without whitespace."""
+    return re.sub(r"\s+", "", fold(unicodedata.normalize("NFKC", text)))
+
+
+def is_verbatim(quote: str, source: str) -> bool:
+    """True when `quote` occurs in `source`, whitespace and full-/half-width aside."""
+    needle = squash(quote)
+    return bool(needle) and needle in squash(source)
+
+
+def cn_to_int(numeral: str) -> int:
+    """一百零九 -> 109; 20 -> 20."""
+    if numeral.isdigit():
+        return int(numeral)
+    return int(cn2an.cn2an(numeral.replace("〇", "零"), "smart"))
+
+
+def int_to_cn(number: int) -> str:
+    return cn2an.an2cn(number, "low")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences of a clause, each verbatim from it; headings with no full stop count as one."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip() and not s.strip().startswith("<!--")]
