@@ -1,0 +1,112 @@
+"""Department names, aliases and policy terms (data in ingest/data), and the jieba tokenizer built on them."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import cache
+from pathlib import Path
+
+import jieba
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+# Suffixes that end the name of a responsible unit; a run-together list splits after them.
+UNIT_SUFFIX = r"(?:委员会|管委会|政府|中心|专班|公司|车站|局|委(?!会|员)|办公室|办|厅|院)"
+_PLACE_QUALIFIED = re.compile(r"^(?:中国|国家|省|河南|开封|黄河|各|相关)|[县区]|(?<!城)市(?!场)")
+_STOPWORDS = frozenset("的 了 和 与 及 或 是 在 对 为 要 有 把 被 将 等 之 其 以 于 由 什么 哪些 哪个 多少 怎么 如何 吗 呢 啊 吧 谁 "
+                       "请问 一下 , 。 、 ; : ? ! ( ) “ ” ‘ ’ 《 》 \" ' - — ？ ！ ， ： ； （ ） 【 】".split())
+
+
+@cache
+def _units() -> list[dict]:
+    return json.loads((DATA_DIR / "departments.json").read_text(encoding="utf-8"))["units"]
+
+
+@cache
+def glossary() -> dict:
+    return json.loads((DATA_DIR / "glossary.json").read_text(encoding="utf-8"))
+
+
+@cache
+def alias_table() -> dict[str, str]:
+    """Every spelling -> the canonical unit name."""
+    table = {}
+    for unit in _units():
+        for spelling in [unit["name"], *unit["aliases"]]:
+            table[spelling] = unit["name"]
+    return table
+
+
+@cache
+def tokenizer() -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    for word in [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group)]:
+        tok.add_word(word, freq=200000)
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens: jieba words (lower-cased) without stopwords and whitespace."""
+    return [w.lower() for w in tokenizer().lcut_for_search(text) if w.strip() and w not in _STOPWORDS]
+
+
+def canonical_unit(name: str) -> str:
+    """A unit as the ledger prints it: aliases resolved, a bare municipal department given its 市."""
+    name = name.strip()
+    if name in alias_table():
+        return alias_table()[name]
+    if re.search(UNIT_SUFFIX + "$", name) and not _PLACE_QUALIFIED.search(name) and name.endswith(("局", "委", "中心", "办")):
+        return "市" + name
+    return name
+
+
+def resolve_department(query: str) -> str | None:
+    """The canonical unit a user's spelling names (发改委 -> 市发展改革委), or None."""
+    query = query.strip()
+    table = alias_table()
+    if query in table:
+        return table[query]
+    bare = query[1:] if query.startswith("市") and not query.startswith("市场") else query
+    return table.get(bare)
+
+
+def find_departments(text: str) -> list[str]:
+    """Canonical units named anywhere in a text, longest spellings first, in order of appearance."""
+    found: list[tuple[int, str]] = []
+    taken: list[range] = []
+    for spelling in sorted(alias_table(), key=len, reverse=True):
+        if len(spelling) < 2:
+            continue
+        for match in re.finditer(re.escape(spelling), text):
+            span = range(match.start(), match.end())
+            if any(span.start < t.stop and t.start < span.stop for t in taken):
+                continue
+            taken.append(span)
+            found.append((match.start(), alias_table()[spelling]))
+    seen: list[str] = []
+    for _, unit in sorted(found):
+        if unit not in seen:
+            seen.append(unit)
+    return seen
+
+
+def split_units(run: str) -> list[str]:
+    """'发展改革委工业和信息化局' -> two units: known names first, else split after unit suffixes."""
+    run = run.strip()
+    known = sorted(alias_table(), key=len, reverse=True)
+    parts: list[str] = []
+    rest = run
+    while rest:
+        hit = next((k for k in known if rest.startswith(k) and len(k) < len(rest) + 1), None)
+        if hit and (len(hit) == len(rest) or re.match(UNIT_SUFFIX, rest[len(hit):]) is None):
+            parts.append(hit)
+            rest = rest[len(hit):]
+            continue
+        match = re.match(rf"(.+?{UNIT_SUFFIX})(?=.{{2,}}{UNIT_SUFFIX}$)", rest)
+        if not match:
+            parts.append(rest)
+            break
+        parts.append(match.group(1))
+        rest = rest[match.end():]
+    return [p for p in parts if p]
