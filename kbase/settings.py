@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")
     chroma_port: int = 8000
 
+    llm_max_clauses: int = Field(6, description="retrieved clauses put before the LLM (most relevant first)")
+    llm_tool_calling: bool = Field(
+        True, description="ask for a tool call (structured answer); false = a JSON block in plain text, for servers without tools")
+
     @field_validator("staff_ids", mode="before")
     @classmethod
     def _split_ids(cls, value):
