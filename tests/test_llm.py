@@ -216,3 +216,11 @@ def test_without_an_llm_configured_nothing_is_called(server, tmp_path):
     server.script(status(500))
     assert ask(Settings(llm_base_url=None, llm_model=None, data_dir=tmp_path)) == EXTRACTIVE
     assert server.requests == []
+
+
+def test_tool_calling_can_be_switched_off_for_servers_without_it(server, settings):
+    server.script(text('```json\n{"answer": "优良天数比例为67%[1]。", "citations": [], "found": true}\n```'))
+    answer = ask(settings.model_copy(update={"llm_tool_calling": False}), "优良天数比例目标是多少")
+    assert answer.mode == "llm" and answer.citations[0].quote in GOALS.text
+    assert len(server.requests) == 1 and "tools" not in server.requests[0]
+    assert "```json" in system_prompt_of(server.requests[0])
