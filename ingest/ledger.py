@@ -123,8 +123,8 @@ _METRIC_CUT = re.compile(r"[,，;；。:：]|(?<![较比在])(?:到|至)?\d{4}\s
 def find_targets(sentences: list[str]) -> list[Target]:
     """Numbers with a unit that a sentence sets as a goal, with the metric they measure."""
     targets = []
+    year_hint = None  # "到2025年,…。…60%考核断面…": a goal year carries over to the next sentences
     for sentence in sentences:
-        year_hint = None
         for m in re.finditer(_NUMBER, sentence):
             value, unit = float(m.group(1)), m.group(2)
             head = sentence[: m.start()]

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+from ingest.lexicon import resolve_department
 from ingest.model import Clause, DocMeta, Task
+from ingest.text import fold
+from kbase.answer import Answerer
 from kbase.model import Answer, Audience
+from kbase.retrieve import visible_docs
+from kbase.session import Session
 from kbase.settings import Settings
 
 
@@ -12,29 +18,68 @@ class Service:
     """Answers questions over the knowledge base for one audience at a time."""
 
     def __init__(self, settings: Settings | None = None, progress=None):
-        raise NotImplementedError  # being written: opens (building if needed) the index under settings.data_dir
+        self.settings = settings or Settings()
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._open(rebuild=False)
 
-    def answer(self, question: str, audience: Audience = "staff", session=None) -> Answer:
-        """Answer one question; `session` (kbase.session.Session) carries the previous turn for follow-ups."""
-        raise NotImplementedError
+    def _open(self, rebuild: bool) -> None:
+        from kbase.index import ensure_index
+        index = ensure_index(self.settings, progress=self._progress, rebuild=rebuild)
+        answerer = Answerer(index, self.settings)
+        with self._lock:  # readers keep the old index until the new one is complete
+            self.index, self.answerer = index, answerer
+
+    def today(self) -> dt.date:
+        return self.settings.current_date()
+
+    def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
+               today: dt.date | None = None) -> Answer:
+        """Answer one question; `session` carries the previous turn for follow-ups."""
+        answer = self.answerer.answer(question, audience, session, today or self.today())
+        if self.settings.llm_enabled and answer.status != "refused":
+            answer = self._llm(answer, audience)
+        return answer
+
+    def _llm(self, extractive: Answer, audience: Audience) -> Answer:
+        from kbase.llm import llm_answer
+        keys = [f"{c.doc}::{c.ref}" for c in extractive.citations or extractive.related]
+        docs = visible_docs(self.index, audience)
+        clauses = [self.index.clauses[k] for k in keys if k in self.index.clauses and self.index.clauses[k].doc in docs]
+        if not clauses:
+            return extractive
+        tasks = {c.key: self.answerer.tasks_by_key[c.key] for c in clauses if c.key in self.answerer.tasks_by_key}
+        return llm_answer(extractive.question, clauses, tasks, extractive, self.settings)
 
     def tasks(self, dept: str | None = None, year: int | None = None, doc: str | None = None,
               audience: Audience = "staff") -> list[Task]:
-        raise NotImplementedError
+        docs = visible_docs(self.index, audience)
+        unit = (resolve_department(dept) or dept) if dept else None
+        return [t for t in self.index.tasks if t.doc in docs and (doc is None or t.doc == doc)
+                and (unit is None or any(unit in u or u in unit for u in t.units))
+                and (year is None or any(d.date.year == year for d in t.deadlines))]
 
     def overdue(self, today: dt.date | None = None, audience: Audience = "staff") -> list[Task]:
-        raise NotImplementedError
+        today = today or self.today()
+        return [t for t in self.tasks(audience=audience)
+                if any(d.kind == "deadline" and d.date < today for d in t.deadlines)]
 
     def due(self, year: int, audience: Audience = "staff") -> list[Task]:
-        raise NotImplementedError
+        return [t for t in self.tasks(audience=audience)
+                if any(d.kind == "deadline" and d.date.year == year for d in t.deadlines)]
 
     def show(self, doc: str | None, ref: str, audience: Audience = "staff") -> Clause | None:
-        """A clause by ref; doc None means the main plan (or the only document that has the ref)."""
-        raise NotImplementedError
+        """A clause by ref; doc None means the first visible document that has the ref (plans first)."""
+        ref = fold(ref).replace(" ", "")
+        docs = visible_docs(self.index, audience)
+        matches = [c for c in self.index.clauses.values() if c.ref == ref and c.doc in docs and (doc is None or c.doc == doc)]
+        matches.sort(key=lambda c: c.meta.kind == "law")
+        return matches[0] if matches else None
 
     def sources(self, audience: Audience = "staff") -> list[DocMeta]:
-        raise NotImplementedError
+        docs = visible_docs(self.index, audience)
+        return [d for d in self.index.docs.values() if d.id in docs]
 
     def reload(self) -> None:
         """Re-ingest the sources and swap the new index in."""
-        raise NotImplementedError
+        self._open(rebuild=True)

@@ -1,0 +1,146 @@
+"""policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench and the Telegram bot."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+
+import click
+
+from kbase.settings import Settings
+
+log = logging.getLogger("policybot")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _service(ctx: click.Context, today: dt.datetime | None = None):
+    from kbase.service import Service
+    settings: Settings = ctx.obj
+    if today:
+        settings = settings.model_copy(update={"today": today.date()})
+    try:
+        return Service(settings, progress=_progress)
+    except (OSError, ValueError, ImportError) as exc:
+        raise click.ClickException(f"无法打开知识库：{exc}") from exc
+
+
+def _emit(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+    sys.stdout.flush()
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Settings()
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="print the CONTRACTS.md answer object")
+@click.option("--as", "audience", type=click.Choice(["public", "staff"]), default="staff", show_default=True)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="date for deadline reasoning")
+@click.pass_context
+def ask(ctx, question: str, as_json: bool, audience: str, today) -> None:
+    """Answer QUESTION; `-` reads one question per line from stdin (one JSON object per line)."""
+    from kbase.render import render_text, safe_answer
+    service = _service(ctx, today)
+    lines = sys.stdin if question == "-" else [question]
+    for line in lines:
+        answer = safe_answer(service, line.rstrip("\r\n"), audience)
+        _emit(answer.contract()) if as_json else click.echo(render_text(answer) + "\n")
+
+
+@cli.command()
+@click.option("--as", "audience", type=click.Choice(["public", "staff"]), default="staff", show_default=True)
+@click.pass_context
+def chat(ctx, audience: str) -> None:
+    """Interactive questions; follow-ups such as 那配合单位呢？ refer to the previous answer."""
+    from kbase.render import render_text, safe_answer
+    from kbase.session import Session
+    service = _service(ctx)
+    session = Session(ttl_seconds=ctx.obj.session_ttl_seconds)
+    click.echo("请输入问题（空行或 Ctrl-D 退出）。")
+    while True:
+        try:
+            question = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        click.echo(render_text(safe_answer(service, question, audience, session)) + "\n")
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="rebuild even when the index is up to date")
+@click.pass_context
+def ingest(ctx, rebuild: bool) -> None:
+    """Build the index of the bundled knowledge base (atomic: a crash keeps the previous index)."""
+    from kbase.index import ensure_index
+    index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
+    click.echo(f"索引就绪：{len(index.docs)} 份文件，{len(index.clauses)} 个条款，{len(index.tasks)} 项任务。")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sources(ctx, as_json: bool) -> None:
+    """List the documents in the knowledge base."""
+    docs = _service(ctx).sources()
+    if as_json:
+        _emit([d.model_dump(mode="json") for d in docs])
+        return
+    for d in docs:
+        click.echo(f"{d.id}\t{d.title}\t{d.issuer or ''}\t{d.issued or ''}\t{d.kind}\t{d.visibility}")
+
+
+@cli.command()
+@click.argument("doc")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx, doc: str, ref: str, as_json: bool) -> None:
+    """Show clause REF of document DOC with its heading path and metadata."""
+    from kbase.render import render_clause
+    clause = _service(ctx).show(doc, ref)
+    if clause is None:
+        raise click.ClickException(f"找不到条款：{doc} {ref}（示例：show kaifeng-eco-plan-2023-2025 三(三)5）")
+    _emit(clause.model_dump(mode="json")) if as_json else click.echo(render_clause(clause))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="the CONTRACTS.md task array")
+@click.option("--dept", help="a department, aliases accepted (发改委, 环保局 …)")
+@click.option("--year", type=int, help="tasks with a deadline in this year")
+@click.option("--doc", help="only this document id")
+@click.pass_context
+def tasks(ctx, as_json: bool, dept: str | None, year: int | None, doc: str | None) -> None:
+    """The task ledger: who leads, supports, shares and implements each numbered task, by when."""
+    from kbase.render import render_task
+    found = _service(ctx).tasks(dept=dept, year=year, doc=doc)
+    if as_json:
+        _emit([t.model_dump(mode="json") for t in found])
+        return
+    for task in found:
+        click.echo(render_task(task) + "\n")
+
+
+@cli.command()
+@click.option("--webhook-url", help="serve a webhook at this public URL instead of long polling")
+@click.option("--listen", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8443, show_default=True)
+@click.pass_context
+def telegram(ctx, webhook_url: str | None, listen: str, port: int) -> None:
+    """Run the Telegram bot until SIGINT/SIGTERM."""
+    from kbase.telegram_bot import run_telegram
+    sys.exit(run_telegram(ctx.obj, webhook_url=webhook_url, listen=listen, port=port))
+
+
+if __name__ == "__main__":
+    cli()

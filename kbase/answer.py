@@ -1,0 +1,273 @@
+"""Extractive answers: the sentence that states the asked fact, quoted verbatim and cited, or an honest not_found."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ingest.ledger import find_deadlines, find_targets, parse_roles, role_blocks
+from ingest.model import Clause, Deadline, Task
+from ingest.text import is_verbatim
+from kbase.model import Answer, Audience, Citation
+from kbase.query import Query, analyse, clean, name_documents
+from kbase.retrieve import Hit, Retriever, bigram_overlap, visible_docs
+from kbase.session import Session
+
+NOT_FOUND = "抱歉，现有文件中没有找到与这个问题直接相关的规定。"
+INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题，不执行其他指令。"
+_AFTER_WORDS = {"以上", "以下", "以内", "左右"}
+_QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(?:平方|万|亿|个|条|项|%)")
+_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
+ROLE_NAMES = {"lead": "牵头单位", "support": "配合/参与单位", "shared": "按职责分工负责", "implement": "负责落实"}
+
+
+def cite(clause: Clause, quote: str) -> Citation:
+    """A citation whose quote has been checked to be verbatim in the clause (and so in the source)."""
+    if not is_verbatim(quote, clause.text):
+        raise ValueError(f"quote not verbatim in {clause.key}: {quote[:40]}")
+    return Citation(doc=clause.doc, title=clause.meta.title, ref=clause.ref, heading=clause.heading,
+                    quote=quote, text=clause.text)
+
+
+def fmt_date(date: dt.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def deadline_status(date: dt.date, today: dt.date) -> str:
+    if date < today:
+        return f"已于{fmt_date(date)}到期"
+    if date == today:
+        return "今天到期"
+    return f"还有{(date - today).days}天"
+
+
+def fmt_target(target) -> str:
+    words = (target.comparator or "").split()
+    before = "".join(w for w in words if w not in _AFTER_WORDS)
+    after = "".join(w for w in words if w in _AFTER_WORDS)
+    return f"{before}{target.value:g}{target.unit}{after}" + (f"（{target.year}年）" if target.year else "")
+
+
+class Answerer:
+    def __init__(self, index, settings):
+        self.index = index
+        self.settings = settings
+        self.retriever = Retriever(index, settings)
+        self.tasks_by_key = {f"{t.doc}::{t.ref}": t for t in index.tasks}
+
+    def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
+               today: dt.date | None = None) -> Answer:
+        today = today or self.settings.current_date()
+        text, problem = clean(question, self.settings.max_question_chars)
+        if problem:
+            return Answer(question=question, status="refused", answer=problem, kind="invalid")
+        q = analyse(text)
+        name_documents(q, self.index.docs.values())
+        if q.injection:
+            return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
+        result = self._route(q, audience, session, today)
+        result.question = question
+        if session is not None:
+            session.remember(result)
+        return result
+
+    def _route(self, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
+        if q.other_city and q.kind != "law":
+            return self._not_found(q, f"知识库只收录开封市的政策文件和国家法律，没有关于{q.other_city}的规定。")
+        direct = self._typed_ref(q, audience)
+        if direct is not None:
+            return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
+        if q.kind == "aggregate":
+            return self._aggregate(q, audience, today)
+        within = set(session.context()) if session is not None and q.follow_up else None
+        hits = self.retriever.search(q, audience, within=within)
+        if not hits or (not within and not self._relevant(q, hits[0])):
+            return self._not_found(q, NOT_FOUND, hits)
+        if q.years and not within and not self._year_covered(q, hits[0].clause):
+            return self._not_found(q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
+        return self._by_kind(q, hits, today)
+
+    def closeness(self, q: Query, text: str) -> float:
+        """How well a sentence fits the question: its words, then their order."""
+        return self.retriever.coverage(q.tokens + q.expanded, text) + 0.5 * bigram_overlap(q.text, text)
+
+    def _relevant(self, q: Query, hit: Hit) -> bool:
+        if q.english and not q.tokens:
+            return hit.dense >= 0.80
+        return hit.coverage >= self.settings.min_relevance
+
+    def _year_covered(self, q: Query, clause: Clause) -> bool:
+        meta = clause.meta
+        first = meta.issued.year if meta.issued else None
+        last = meta.expires.year if meta.expires else None
+        for year in q.years:
+            if str(year) in clause.text:
+                continue
+            if (first and year < first - 5) or (last and year > last):
+                return False
+        return True
+
+    def _typed_ref(self, q: Query, audience: Audience) -> Clause | None:
+        docs = visible_docs(self.index, audience)
+        wanted = None
+        if q.plan_ref:
+            wanted = lambda c: c.ref == q.plan_ref  # noqa: E731
+        elif q.article:
+            wanted = lambda c: c.ref == q.article and (not q.named_docs or c.doc in q.named_docs)  # noqa: E731
+        elif q.task_no:
+            wanted = lambda c: c.level == 3 and c.meta.kind != "law" and c.ref.endswith(f"){q.task_no}")  # noqa: E731
+        if wanted is None:
+            return None
+        matches = [c for c in self.index.clauses.values() if c.doc in docs and wanted(c)]
+        if q.article and len(matches) > 1:
+            hits = self.retriever.search(q, "staff", within={c.key for c in matches}, k=1)
+            return hits[0].clause if hits else None
+        return matches[0] if matches else None
+
+    def _by_kind(self, q: Query, hits: list[Hit], today: dt.date) -> Answer:
+        top = hits[0].clause
+        if q.kind == "responsibility" and role_blocks(top.text):
+            return self._responsibility(q, top)
+        if q.kind == "deadline":
+            answer = self._deadline(q, top, today)
+            if answer:
+                return answer
+        if q.kind == "target":
+            answer = self._target(q, hits)
+            if answer:
+                return answer
+        children = [c for c in self.index.clauses.values() if c.doc == top.doc and c.parent == top.ref]
+        if children and len(top.sentences) <= 1:
+            return self._outline(q, top, children)
+        return self._passages(q, hits)
+
+    # --- kinds -------------------------------------------------------------------------------
+
+    def _responsibility(self, q: Query, clause: Clause) -> Answer:
+        blocks = role_blocks(clause.text)
+        paragraphs = [p for p in clause.text.splitlines() if p.strip()]
+        best = max(blocks, key=lambda b: self.closeness(q, next((p for p in paragraphs if b in p), b)))
+        roles = parse_roles(best)
+        lines = [f"{ROLE_NAMES[r]}：{'、'.join(units)}" for r, units in roles.items() if units]
+        asked = q.role or "lead"
+        name = f"{clause.ref}「{clause.title or clause.heading}」"
+        lead = (f"{name}的{ROLE_NAMES[asked]}是{'、'.join(roles[asked])}。" if roles[asked]
+                else f"{name}未列出{ROLE_NAMES[asked]}。")
+        body = f"{lead}\n" + "\n".join(lines) + f"\n（依据《{clause.meta.title}》{clause.ref}）"
+        return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, best)],
+                      kind="responsibility")
+
+    def _deadline(self, q: Query, clause: Clause, today: dt.date) -> Answer | None:
+        deadlines = [d for d in find_deadlines(clause.sentences) if d.kind == "deadline"]
+        starts = [d for d in find_deadlines(clause.sentences) if d.kind == "start"]
+        if not deadlines and not starts:
+            return None
+        candidates = deadlines or starts
+        best = max(candidates, key=lambda d: (self.closeness(q, d.what), -candidates.index(d)))
+        sentence = next(s for s in clause.sentences if best.text in s)
+        if best.kind == "start":
+            status = f"自{best.date.year}年起执行"
+        else:
+            status = f"截止日期{fmt_date(best.date)}，{deadline_status(best.date, today)}（以{fmt_date(today)}计）"
+        body = f"{best.text}{best.what}。{status}。\n原文：「{sentence}」\n（依据《{clause.meta.title}》{clause.ref}）"
+        return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
+                      kind="deadline")
+
+    def _target(self, q: Query, hits: list[Hit]) -> Answer | None:
+        scored = []
+        for rank, hit in enumerate(hits[:3]):
+            for sentence in hit.clause.sentences:
+                numeric = 0.15 if _QUANTITY.search(sentence) else 0.0
+                score = (self.closeness(q, sentence) + numeric) * (1.0 - 0.15 * rank)
+                scored.append((score, hit.clause, sentence))
+        if not scored:
+            return None
+        _, clause, sentence = max(scored, key=lambda s: s[0])
+        targets = [t for t in find_targets(clause.sentences) if t.text == sentence.strip()]
+        summary = ""
+        if targets:
+            target = max(targets, key=lambda t: self.closeness(q, t.metric))
+            if self.closeness(q, target.metric) >= 0.3:
+                summary = f"{target.metric}：{fmt_target(target)}\n"
+        body = f"{summary}原文：「{sentence}」\n（依据《{clause.meta.title}》{clause.ref}）"
+        return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
+                      kind="target")
+
+    def _outline(self, q: Query, clause: Clause, children: list[Clause]) -> Answer:
+        items = "\n".join(f"{i}. {c.heading}" for i, c in enumerate(children, 1))
+        body = f"《{clause.meta.title}》{clause.heading}包括：\n{items}"
+        citations = [cite(clause, clause.sentences[0] if clause.sentences else clause.text)]
+        citations += [cite(c, c.sentences[0]) for c in children if c.sentences]
+        return Answer(question=q.text, status="answered", answer=body, citations=citations, kind=q.kind)
+
+    def _passages(self, q: Query, hits: list[Hit]) -> Answer:
+        citations, quotes = [], []
+        for rank, hit in enumerate(hits[: self.settings.max_citations]):
+            if citations and hit.coverage < self.settings.min_relevance:
+                continue
+            chosen = self._best_sentences(q, hit.clause, 2 if rank == 0 else 1)
+            citations += [cite(hit.clause, s) for s in chosen]
+            quotes.append(f"《{hit.clause.meta.title}》{hit.clause.ref}：「{''.join(sorted(chosen, key=hit.clause.sentences.index))}」")
+        body = "根据" + quotes[0] + ("\n另见：\n" + "\n".join(quotes[1:]) if len(quotes) > 1 else "")
+        return Answer(question=q.text, status="answered", answer=body, citations=citations, kind=q.kind)
+
+    def _best_sentence(self, q: Query, clause: Clause) -> str:
+        return self._best_sentences(q, clause, 1)[0]
+
+    def _best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
+        """The n sentences closest to the question; a runner-up must come close to the best."""
+        sentences = [s for s in clause.sentences if s != clause.heading] or clause.sentences or [clause.text]
+        ranked = sorted(sentences, key=lambda s: (-self.closeness(q, s), sentences.index(s)))
+        best = self.closeness(q, ranked[0])
+        chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.6 * best > 0]
+        # a law's item "（一）…的；" means nothing without the sentence that introduces the list
+        if _ITEM.match(chosen[0]) and sentences[0] not in chosen:
+            chosen.insert(0, sentences[0])
+        return chosen
+
+    # --- aggregates --------------------------------------------------------------------------
+
+    def _aggregate(self, q: Query, audience: Audience, today: dt.date) -> Answer:
+        docs = visible_docs(self.index, audience)
+        tasks = [t for t in self.index.tasks if t.doc in docs]
+        label = []
+        if q.departments:
+            role = q.role or "lead"
+            roles = ["lead", "support", "shared", "implement"] if role is None else [role]
+            if q.role is None and not re.search("牵头", q.text):
+                roles = ["lead", "support", "shared", "implement"]
+            dept = q.departments[0]
+            tasks = [t for t in tasks if any(dept in getattr(t, r) for r in roles)]
+            label.append(f"{dept}{'牵头' if roles == ['lead'] else ROLE_NAMES[roles[0]] if len(roles) == 1 else '参与'}")
+        if q.years:
+            year = q.years[0]
+            tasks = [t for t in tasks if any(d.date.year == year and d.kind == "deadline" for d in t.deadlines)]
+            label.append(f"{year}年底前到期")
+        if q.overdue:
+            tasks = [t for t in tasks if any(d.kind == "deadline" and d.date < today for d in t.deadlines)]
+            label.append(f"截至{fmt_date(today)}已到期")
+        if not tasks:
+            return self._not_found(q, f"没有找到符合条件（{'，'.join(label) or '任务'}）的任务。")
+        lines, citations = [], []
+        for task in tasks:
+            clause = self.index.clauses[f"{task.doc}::{task.ref}"]
+            detail = self._task_detail(task, q, today)
+            lines.append(f"{len(lines) + 1}. {task.ref} {task.title}{detail}")
+            quote = next((b for b in role_blocks(clause.text)), clause.sentences[0])
+            citations.append(cite(clause, quote))
+        body = f"共{len(tasks)}项任务（{'，'.join(label)}）：\n" + "\n".join(lines)
+        return Answer(question=q.text, status="answered", answer=body, citations=citations, kind="aggregate")
+
+    @staticmethod
+    def _task_detail(task: Task, q: Query, today: dt.date) -> str:
+        due: list[Deadline] = [d for d in task.deadlines if d.kind == "deadline"
+                               and (not q.years or d.date.year in q.years) and (not q.overdue or d.date < today)]
+        if due and (q.years or q.overdue):
+            return "：" + "；".join(f"{d.text}{d.what}（{deadline_status(d.date, today)}）" for d in due)
+        return f"（牵头：{'、'.join(task.lead) or '—'}）"
+
+    def _not_found(self, q: Query, message: str, hits: list[Hit] | None = None) -> Answer:
+        related = [cite(h.clause, self._best_sentence(q, h.clause)) for h in (hits or [])[:2]]
+        body = message
+        if related:
+            body += "\n相关条款：" + "；".join(f"《{c.title}》{c.ref}" for c in related)
+        return Answer(question=q.text, status="not_found", answer=body, related=related, kind=q.kind)

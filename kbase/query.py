@@ -1,0 +1,149 @@
+"""Question in, analysed question out: cleaned text, kind, departments, years, document hints, typed refs."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+import opencc
+
+from ingest.lexicon import find_departments, glossary, tokenize
+from ingest.text import CN_DIGITS, int_to_cn
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INJECTION = re.compile(
+    r"(忽略|无视|忘记|不要理会|绕过).{0,12}(指令|指示|提示|规则|知识库|设定|要求|以上|之前|上面)|系统提示|提示词|system\s*prompt|"
+    r"ignore\s+(all|any|the|previous|above)|disregard\s+(all|previous|the)|you\s+are\s+now|jailbreak|扮演|角色扮演", re.I)
+
+_ROLE_WORDS = {
+    "support": re.compile(r"配合|参与|协助|支持单位|协办"),
+    "implement": re.compile(r"负责落实|落实单位|哪些县区|哪个县"),
+    "shared": re.compile(r"按职责分工|共同负责"),
+    "lead": re.compile(r"牵头|主责|谁负责|哪个部门负责|由谁|责任单位|主管|谁来管|谁管"),
+}
+_AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|所有任务|列出")
+_DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
+_TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
+_LAW = re.compile(r"法律|(?<![违方办])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
+_PLAN_HINT = re.compile(r"方案|开封|我市|全市|行动|任务|县区")
+_OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
+_YEAR = re.compile(r"(20\d{2})\s*年?")
+_PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
+_TASK_NO = re.compile(r"(?:任务|第)\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)?")
+_ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
+_CITY = re.compile(r"(北京|上海|天津|重庆|郑州|洛阳|新乡|商丘|许昌|平顶山|安阳|焦作|濮阳|漯河|三门峡|南阳|信阳|周口|驻马店|鹤壁|济源|"
+                   r"广州|深圳|杭州|南京|武汉|成都|西安|苏州|石家庄|济南|合肥|长沙|[\u4e00-\u9fa5]{2,3}(?<!开封)市(?!场|政|级|区|委|环委|民))")
+_FOLLOW_UP = re.compile(r"^(那|那么|它|它们|这个|这项|该|其|此|上述|还有|另外)|呢[?？]?$")
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def clean(question: str, max_chars: int) -> tuple[str, str | None]:
+    """(cleaned question, problem) — problem is a Chinese message when the input cannot be used."""
+    text = unicodedata.normalize("NFKC", question or "")
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return "", "请输入问题，例如：开封市2025年PM2.5目标是多少？"
+    if len(text) > max_chars:
+        return text[:max_chars], f"问题太长（{len(text)}字），请精简到{max_chars}字以内再问。"
+    if not re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+        return text, "没有看懂这个问题，请用中文描述您想了解的政策内容。"
+    return _t2s().convert(text), None
+
+
+@dataclass
+class Query:
+    text: str
+    kind: str = "general"
+    role: str | None = None
+    departments: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    expanded: list[str] = field(default_factory=list)
+    plan_ref: str | None = None
+    task_no: int | None = None
+    article: str | None = None
+    law_hint: bool = False
+    plan_hint: bool = False
+    doc_titles: list[str] = field(default_factory=list)  # words ending in 法 that may name a law
+    named_docs: set[str] = field(default_factory=set)
+    other_city: str | None = None
+    injection: bool = False
+    english: bool = False
+    follow_up: bool = False
+    overdue: bool = False
+
+
+def _expand(tokens: list[str], text: str) -> list[str]:
+    extra = []
+    lowered = text.lower()
+    for group in glossary()["synonyms"]:
+        if any(word.lower() in lowered for word in group):
+            extra += [w.lower() for w in group]
+    return [t for t in dict.fromkeys(extra) if t not in tokens]
+
+
+def name_documents(q: Query, docs) -> None:
+    """Resolve 'X法' words against the documents' titles; a named document's own title words stop counting."""
+    for word in q.doc_titles:
+        # the longest tail of the word that a title contains: 土壤污染防治法, not just 污染防治法
+        for tail in (word[i:] for i in range(len(word) - 3)):
+            named = {doc.id for doc in docs if tail in doc.title}
+            if named:
+                q.named_docs |= named
+                break
+    if q.named_docs:
+        title_words = {t for doc in docs if doc.id in q.named_docs for t in tokenize(doc.title)}
+        q.tokens = [t for t in q.tokens if t not in title_words] or q.tokens
+
+
+def analyse(text: str) -> Query:
+    q = Query(text=text)
+    q.injection = bool(_INJECTION.search(text))
+    q.english = not re.search(r"[\u4e00-\u9fff]", text)
+    q.departments = find_departments(text)
+    q.years = [int(y) for y in _YEAR.findall(text) if 2000 <= int(y) <= 2100]
+    q.tokens = tokenize(text)
+    q.expanded = _expand(q.tokens, text)
+    if q.english:  # English words never match the Chinese texts: search on the glossary's Chinese terms
+        q.tokens = [t for t in q.expanded if re.search(r"[\u4e00-\u9fff]", t)] + [t for t in q.tokens if t.isdigit()]
+        q.expanded = []
+    q.law_hint = bool(_LAW.search(text))
+    q.plan_hint = bool(_PLAN_HINT.search(text))
+    q.doc_titles = re.findall(r"[\u4e00-\u9fa5]{2,20}(?<!违)法", text)
+    q.overdue = bool(_OVERDUE.search(text))
+    q.follow_up = bool(_FOLLOW_UP.search(text)) and len(text) <= 20
+    city = _CITY.search(text)
+    q.other_city = city.group(1) if city else None
+    if m := _PLAN_REF.search(text):
+        q.plan_ref = f"{m.group(1)}({m.group(2)}){m.group(3) or ''}"
+    elif m := _TASK_NO.search(text):
+        q.task_no = int(m.group(1))
+    if m := _ARTICLE.search(text):
+        q.article = f"第{m.group(1)}条" if not m.group(1).isdigit() else f"第{int_to_cn(int(m.group(1)))}条"
+    for role, pattern in _ROLE_WORDS.items():
+        if pattern.search(text):
+            q.role = role
+            break
+    q.kind = _kind(q, text)
+    return q
+
+
+def _kind(q: Query, text: str) -> str:
+    if _AGGREGATE.search(text) and (q.departments or q.years or q.overdue or "任务" in text):
+        return "aggregate"
+    if q.role:
+        return "responsibility"
+    if q.law_hint and not q.plan_hint:
+        return "law"
+    if _DEADLINE.search(text):
+        return "deadline"
+    if _TARGET.search(text):
+        return "target"
+    return "general"

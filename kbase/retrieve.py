@@ -1,0 +1,113 @@
+"""Hybrid retrieval: BM25 over jieba tokens and dense e5 search, fused by RRF and re-scored by fit to the question."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from ingest.lexicon import glossary
+from ingest.model import Clause
+from ingest.text import squash
+from kbase.model import Audience
+from kbase.query import Query
+
+
+# Every plan of the base is about its own city: naming it says nothing about relevance.
+_HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
+_PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
+_FINE = re.compile(r"罚款")
+
+
+def bigram_overlap(question: str, text: str) -> float:
+    """Share of the question's CJK character pairs that a text contains (word order matters: 全部完成 ≠ 完成全部)."""
+    chars = re.sub(r"[^\u4e00-\u9fff]", "", question)
+    pairs = {chars[i:i + 2] for i in range(len(chars) - 1)}
+    text = squash(text)
+    return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
+
+
+@dataclass
+class Hit:
+    clause: Clause
+    score: float
+    coverage: float
+    dense: float = 0.0
+
+
+def visible_docs(index, audience: Audience) -> set[str]:
+    """Documents an audience may see; internal ones are for staff only."""
+    return {d.id for d in index.docs.values() if audience == "staff" or d.visibility == "public"}
+
+
+class Retriever:
+    def __init__(self, index, settings):
+        self.index = index
+        self.settings = settings
+        self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
+        self._df: dict[str, int] = {}
+        self._synonyms = {w.lower(): [x.lower() for x in group] for group in glossary()["synonyms"] for w in group}
+
+    def idf(self, token: str) -> float:
+        if token not in self._df:
+            self._df[token] = sum(1 for text in self._texts.values() if token in text)
+        n = len(self._texts)
+        return math.log(1 + n / (self._df[token] + 0.5))
+
+    def coverage(self, tokens: list[str], text: str) -> float:
+        """IDF-weighted share of the question's words (or their synonyms) found in a text."""
+        text = squash(text).lower()
+        total = found = 0.0
+        for token in dict.fromkeys(tokens):
+            if len(token) < 2 or token in _HOME_WORDS:
+                continue
+            weight = self.idf(token)
+            total += weight
+            if any(alt in text for alt in self._synonyms.get(token, [token])):
+                found += weight
+        return found / total if total else 0.0
+
+    def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8) -> list[Hit]:
+        docs = visible_docs(self.index, audience)
+        fused: dict[str, float] = {}
+        dense_sim: dict[str, float] = {}
+        lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []
+        dense = self.index.dense(q.text, self.settings.dense_k, docs)
+        for ranking in (lexical, dense):
+            for rank, (key, _) in enumerate(ranking):
+                fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        dense_sim.update(dense)
+        if within:
+            fused = {key: score for key, score in fused.items() if key in within}
+            for key in within:
+                fused.setdefault(key, 1.0 / (self.settings.rrf_k + 50))
+        hits = []
+        for key, score in fused.items():
+            clause = self.index.clauses.get(key)
+            if clause is None or clause.doc not in docs:
+                continue
+            coverage = self.coverage(q.tokens, clause.heading + clause.text)
+            fit = self._fit(q, clause)
+            weight = 0.05 + coverage * coverage
+            hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0)))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]
+
+    def _fit(self, q: Query, clause: Clause) -> float:
+        """How well a clause's kind suits the question's kind and document hints."""
+        fit = 1.0
+        is_law = clause.meta.kind == "law"
+        if q.named_docs:
+            fit *= 3.0 if clause.doc in q.named_docs else 0.4
+        elif q.kind == "law" or (q.law_hint and not q.plan_hint):
+            fit *= 1.8 if is_law else 0.6
+        elif q.plan_hint or q.kind in ("responsibility", "aggregate"):
+            fit *= 1.6 if not is_law else 0.6
+        if clause.ref == "序":
+            fit *= 0.5
+        if q.kind == "responsibility" and clause.level == 3 and not is_law:
+            fit *= 1.4
+        if q.kind in ("target", "deadline") and re.search(r"\d", clause.text):
+            fit *= 1.2
+        if _PENALTY_ASKED.search(q.text) and _FINE.search(clause.text):
+            fit *= 1.3
+        return fit
