@@ -37,12 +37,11 @@ class _Open:
 def split_title(line: str) -> tuple[str, str]:
     """Split a heading line's words into (title, body); the body may be empty."""
     stop = line.find("。")
-    if 0 < stop <= TITLE_MAX:
-        return line[:stop], line[stop + 1:]
-    for match in _BODY_OPENERS.finditer(line, TITLE_MIN):
-        if match.start() <= TITLE_MAX:
-            return line[:match.start()], line[match.start():]
-        break
+    opener = next((m.start() for m in _BODY_OPENERS.finditer(line, TITLE_MIN)), -1)
+    cuts = [c for c in (stop, opener) if TITLE_MIN <= c <= TITLE_MAX and not re.search(r"[,，;；]", line[:c])]
+    if cuts:
+        cut = min(cuts)
+        return line[:cut], line[cut + 1:] if cut == stop else line[cut:]
     if len(line) <= TITLE_MAX and not re.search(r"[,，;；]", line):
         return line, ""
     return "", line

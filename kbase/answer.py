@@ -218,7 +218,7 @@ class Answerer:
         sentences = [s for s in clause.sentences if s != clause.heading] or clause.sentences or [clause.text]
         ranked = sorted(sentences, key=lambda s: (-self.closeness(q, s), sentences.index(s)))
         best = self.closeness(q, ranked[0])
-        chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.6 * best > 0]
+        chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.5 * best > 0]
         # a law's item "（一）…的；" means nothing without the sentence that introduces the list
         if _ITEM.match(chosen[0]) and sentences[0] not in chosen:
             chosen.insert(0, sentences[0])
