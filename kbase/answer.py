@@ -148,7 +148,9 @@ class Answerer:
         best = max(blocks, key=lambda b: self.closeness(q, next((p for p in paragraphs if b in p), b)))
         roles = parse_roles(best)
         lines = [f"{ROLE_NAMES[r]}：{'、'.join(units)}" for r, units in roles.items() if units]
-        asked = q.role or "lead"
+        asked = q.role if q.role in roles else "lead"
+        if not roles[asked] and q.role not in roles:  # 由哪些部门负责: answer with whoever the note names first
+            asked = next((r for r, units in roles.items() if units), asked)
         name = f"{clause.ref}「{clause.title or clause.heading}」"
         lead = (f"{name}的{ROLE_NAMES[asked]}是{'、'.join(roles[asked])}。" if roles[asked]
                 else f"{name}未列出{ROLE_NAMES[asked]}。")
@@ -231,10 +233,7 @@ class Answerer:
         tasks = [t for t in self.index.tasks if t.doc in docs]
         label = []
         if q.departments:
-            role = q.role or "lead"
-            roles = ["lead", "support", "shared", "implement"] if role is None else [role]
-            if q.role is None and not re.search("牵头", q.text):
-                roles = ["lead", "support", "shared", "implement"]
+            roles = [q.role] if q.role in ROLE_NAMES else list(ROLE_NAMES)
             dept = q.departments[0]
             tasks = [t for t in tasks if any(dept in getattr(t, r) for r in roles)]
             label.append(f"{dept}{'牵头' if roles == ['lead'] else ROLE_NAMES[roles[0]] if len(roles) == 1 else '参与'}")

@@ -18,10 +18,11 @@ _INJECTION = re.compile(
     r"ignore\s+(all|any|the|previous|above)|disregard\s+(all|previous|the)|you\s+are\s+now|jailbreak|扮演|角色扮演", re.I)
 
 _ROLE_WORDS = {
-    "support": re.compile(r"配合|参与|协助|支持单位|协办"),
+    "support": re.compile(r"配合|协助|支持单位|协办"),
+    "any": re.compile(r"参与|涉及|有关"),
     "implement": re.compile(r"负责落实|落实单位|哪些县区|哪个县"),
     "shared": re.compile(r"按职责分工|共同负责"),
-    "lead": re.compile(r"牵头|主责|谁负责|哪个部门负责|由谁|责任单位|主管|谁来管|谁管"),
+    "lead": re.compile(r"牵头|主责|谁负责|由谁|(哪个|哪些)(部门|单位)|责任单位|负责单位|主管|谁来管|谁管"),
 }
 _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|所有任务|列出")
 _DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     dense_k: int = Field(30, description="candidates taken from the vector store")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
-    min_relevance: float = Field(0.35, description="below this fused relevance the answer is not_found")
+    min_relevance: float = Field(0.5, description="below this fused relevance the answer is not_found")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
