@@ -1,0 +1,302 @@
+"""The persistent index: clauses, tasks and documents as JSON, BM25 over jieba tokens, clause embeddings in Chroma.
+
+Layout under settings.data_dir/index:
+    CURRENT          name of the build that serves (replaced atomically with os.replace)
+    .lock            fcntl lock held by the one process that is building
+    build-<stamp>/   a complete build: meta.json clauses.json tasks.json docs.json bm25/ chroma/
+    tmp-<stamp>/     a build in progress; renamed to build-<stamp> only when complete
+
+A build killed at any moment leaves CURRENT naming the previous complete build; the next build removes what it left.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Clause, DocMeta, Task
+from kbase.embeddings import embedder_id, embedder_version, make_embeddings
+from kbase.settings import Settings
+
+INDEX_FORMAT = "1"
+BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
+EMBED_BATCH = 32
+CURRENT = "CURRENT"
+_BUILD, _TMP = "build-", "tmp-"
+
+Progress = Callable[[str], None]
+Tokenize = Callable[[str], list[str]]
+
+
+def fingerprint(sources: list[tuple[DocMeta, str]], embed_spec: str, parser_version: str) -> str:
+    """Changes whenever the sources, their metadata, the embedder, the parser or this index's format change."""
+    digest = hashlib.sha256()
+    for part in (INDEX_FORMAT, embedder_id(embed_spec), embedder_version(embed_spec), parser_version):
+        digest.update(part.encode("utf-8") + b"\0")
+    for meta, text in sources:
+        digest.update(meta.model_dump_json().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    return digest.hexdigest()[:16]
+
+
+def passage_text(clause: Clause) -> str:
+    """What is indexed for a clause: its heading path, then its text (headings the text already opens with are not repeated)."""
+    headings = [h for h in clause.path if not clause.text.lstrip().startswith(h)]
+    return "\n".join([*headings, clause.text])
+
+
+def index_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "index"
+
+
+def collection_name(embed_spec: str) -> str:
+    return f"clauses-{embedder_id(embed_spec)}"
+
+
+class Index:
+    """One complete build, read-only. Clauses, tasks and documents load at once; BM25 and Chroma on first use."""
+
+    def __init__(self, path: Path, meta: dict):
+        self.path = Path(path)
+        self.meta = meta
+        self.docs: dict[str, DocMeta] = {d["id"]: DocMeta.model_validate(d) for d in _read_json(self.path / "docs.json")}
+        self.clauses: dict[str, Clause] = {}
+        for raw in _read_json(self.path / "clauses.json"):
+            clause = Clause.model_validate({**raw, "meta": self.docs[raw["doc"]]})
+            self.clauses[clause.key] = clause
+        self.tasks: list[Task] = [Task.model_validate(t) for t in _read_json(self.path / "tasks.json")]
+        self._keys = list(self.clauses)
+        self._clause_docs = np.array([c.doc for c in self.clauses.values()], dtype=object)
+        self._lock = threading.Lock()
+        self._retriever = None
+        self._client = None
+        self._collection = None
+        self._embeddings = None
+
+    def bm25(self, tokens: list[str], k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Clause keys by BM25 score (positive scores only), best first; `docs` limits the documents searched."""
+        if k <= 0 or not tokens or docs is not None and not docs:
+            return []
+        retriever = self._bm25()
+        token_ids = retriever.get_tokens_ids(list(tokens))
+        if not token_ids:
+            return []
+        mask = None if docs is None else np.isin(self._clause_docs, list(docs)).astype(np.float32)
+        scores = retriever.get_scores_from_ids(token_ids, weight_mask=mask)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(self._keys[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    def dense(self, query: str, k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Clause keys by cosine similarity to the query (clipped to [0, 1]), best first; [] without embeddings."""
+        if k <= 0 or not query.strip() or docs is not None and not docs:
+            return []
+        collection = self._chroma()
+        if collection is None:
+            return []
+        where = None if docs is None else {"doc": {"$in": sorted(docs)}}
+        found = collection.query(query_embeddings=[self._embeddings.embed_query(query)],
+                                 n_results=min(k, len(self.clauses)), where=where, include=["distances"])
+        return [(key, min(1.0, max(0.0, 1.0 - distance)))
+                for key, distance in zip(found["ids"][0], found["distances"][0])]
+
+    def close(self) -> None:
+        """Release the Chroma store (a long-running process that swaps indexes should close the old one)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = self._collection = None
+
+    def _bm25(self):
+        with self._lock:
+            if self._retriever is None:
+                import bm25s
+                self._retriever = bm25s.BM25.load(str(self.path / "bm25"))
+            return self._retriever
+
+    def _chroma(self):
+        """The clause collection, opened on first use (importing chromadb takes about a second)."""
+        with self._lock:
+            if self._collection is None and self.meta.get("embedder") != "none":
+                self._embeddings = make_embeddings(self.meta["embeddings"])
+                self._client = _chroma_client(self.path / "chroma")
+                self._collection = self._client.get_collection(collection_name(self.meta["embeddings"]),
+                                                               embedding_function=None)
+            return self._collection
+
+
+def open_index(settings: Settings, fingerprint: str | None = None) -> Index | None:
+    """The serving build; None when there is none, or when `fingerprint` is given and the build's differs (stale)."""
+    root = index_root(settings)
+    name = _current_name(root)
+    if name is None:
+        return None
+    try:
+        meta = _read_json(root / name / "meta.json")
+    except (OSError, ValueError):
+        return None
+    if meta.get("format") != INDEX_FORMAT or fingerprint is not None and meta.get("fingerprint") != fingerprint:
+        return None
+    return Index(root / name, meta)
+
+
+def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
+                fingerprint: str, tokenize: Tokenize, progress: Progress | None = None) -> Path:
+    """Build a new index and make it the serving one; returns its directory. Concurrent builders take turns."""
+    root = index_root(settings)
+    with _builder_lock(root):
+        return _build(root, settings.embeddings, clauses, tasks, docs, fingerprint, tokenize, progress)
+
+
+def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
+    """The index of settings.corpus_dir, built first if missing, stale or `rebuild` is asked for."""
+    from ingest.ledger import extract_tasks
+    from ingest.lexicon import DATA_DIR, tokenize
+    from ingest.structure import PARSER_VERSION, parse_document
+    from kbase.corpus import load_corpus
+
+    sources = load_corpus(settings.corpus_dir)
+    # Tokens and the task ledger depend on the lexicon data as much as on the parser's code.
+    wanted = fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(DATA_DIR)}")
+    if not rebuild and (index := open_index(settings, wanted)):
+        return index
+    root = index_root(settings)
+    with _builder_lock(root):
+        if not rebuild and (index := open_index(settings, wanted)):  # built by another process while we waited
+            return index
+        if progress:
+            progress("解析文件…")
+        clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
+        path = _build(root, settings.embeddings, clauses, extract_tasks(clauses), [meta for meta, _ in sources],
+                      wanted, tokenize, progress)
+    return Index(path, _read_json(path / "meta.json"))
+
+
+def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
+           fingerprint: str, tokenize: Tokenize, progress: Progress | None) -> Path:
+    say = progress or (lambda message: None)
+    if not clauses:
+        raise ValueError("没有可以编入索引的条款：请检查 manifest.json 与文件内容。")
+    embeddings = make_embeddings(embed_spec)  # fails early, before anything is written, if the model cannot run
+    started = time.monotonic()
+    _remove(root, keep=lambda name: name.startswith(_BUILD))  # leftovers of killed builds
+    name = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
+    work = root / f"{_TMP}{name}"
+    work.mkdir()
+
+    _write_json(work / "docs.json", [d.model_dump(mode="json") for d in docs])
+    _write_json(work / "clauses.json", [c.model_dump(mode="json", exclude={"meta"}) for c in clauses])
+    _write_json(work / "tasks.json", [t.model_dump(mode="json") for t in tasks])
+    texts = [passage_text(c) for c in clauses]
+
+    say(f"建立 BM25 索引（{len(texts)} 个条款）…")
+    _build_bm25(work / "bm25", [tokenize(text) for text in texts])
+    dim = _build_chroma(work / "chroma", embed_spec, embeddings, clauses, texts, say) if embeddings else 0
+
+    seconds = round(time.monotonic() - started, 2)
+    _write_json(work / "meta.json", {
+        "format": INDEX_FORMAT, "fingerprint": fingerprint,
+        "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "dim": dim,
+        "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks)},
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
+    })
+    final = root / f"{_BUILD}{name}"
+    os.rename(work, final)
+    previous = _current_name(root)
+    _point_current(root, final.name)
+    _remove(root, keep=lambda entry: entry in (final.name, previous))  # readers may still hold the previous one
+    say(f"索引已建好：{len(clauses)} 个条款，{len(tasks)} 项任务，用时 {seconds:.1f} 秒。")
+    return final
+
+
+def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
+    import bm25s
+    retriever = bm25s.BM25(method=BM25_METHOD)
+    retriever.index(corpus_tokens, show_progress=False)
+    retriever.save(str(path))
+
+
+def _build_chroma(path: Path, embed_spec: str, embeddings, clauses: list[Clause], texts: list[str],
+                  say: Progress) -> int:
+    from langchain_chroma import Chroma
+    client = _chroma_client(path)
+    try:
+        store = Chroma(collection_name=collection_name(embed_spec), embedding_function=embeddings, client=client,
+                       collection_configuration={"hnsw": {"space": "cosine"}})
+        for start in range(0, len(clauses), EMBED_BATCH):
+            say(f"嵌入 {start}/{len(clauses)} 条款…")
+            batch = clauses[start:start + EMBED_BATCH]
+            store.add_texts(texts[start:start + EMBED_BATCH], ids=[c.key for c in batch],
+                            metadatas=[{"doc": c.doc, "ref": c.ref, "visibility": c.visibility, "kind": c.meta.kind}
+                                       for c in batch])
+        say(f"嵌入 {len(clauses)}/{len(clauses)} 条款…")
+        sample = store.get(ids=[clauses[0].key], include=["embeddings"])["embeddings"]
+        return len(sample[0])
+    finally:
+        client.close()  # the directory is renamed next: nothing may keep it open
+
+
+def _chroma_client(path: Path):
+    import chromadb
+    return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+
+
+@contextmanager
+def _builder_lock(root: Path) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released by the kernel even when the holder is killed
+        yield
+
+
+def _current_name(root: Path) -> str | None:
+    try:
+        name = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return name if name.startswith(_BUILD) and (root / name).is_dir() else None
+
+
+def _point_current(root: Path, name: str) -> None:
+    pending = root / f"{CURRENT}.{os.getpid()}.tmp"
+    with open(pending, "w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pending, root / CURRENT)
+
+
+def _remove(root: Path, keep: Callable[[str], bool]) -> None:
+    """Delete build and temporary entries that `keep` does not want (only ever called under the builder lock)."""
+    for entry in root.iterdir():
+        leftover = entry.name.startswith((_BUILD, _TMP)) or entry.name.startswith(f"{CURRENT}.")
+        if leftover and not keep(entry.name):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _files_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        digest.update(file.name.encode("utf-8") + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_bytes())
+
+
+def _write_json(path: Path, data: Iterable | dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
