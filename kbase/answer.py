@@ -125,6 +125,9 @@ class Answerer:
 
     def _by_kind(self, q: Query, hits: list[Hit], today: dt.date) -> Answer:
         top = hits[0].clause
+        children = [c for c in self.index.clauses.values() if c.doc == top.doc and c.parent == top.ref]
+        if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
+            return self._outline(q, top, children)
         if q.kind == "responsibility" and role_blocks(top.text):
             return self._responsibility(q, top)
         if q.kind == "deadline":
@@ -135,9 +138,6 @@ class Answerer:
             answer = self._target(q, hits)
             if answer:
                 return answer
-        children = [c for c in self.index.clauses.values() if c.doc == top.doc and c.parent == top.ref]
-        if children and len(top.sentences) <= 1:
-            return self._outline(q, top, children)
         return self._passages(q, hits)
 
     # --- kinds -------------------------------------------------------------------------------
