@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from ingest.model import Clause, DocMeta, Task
 from kbase.embeddings import embedder_id, embedder_version, make_embeddings
@@ -201,12 +202,18 @@ def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task]
 
     say(f"建立 BM25 索引（{len(texts)} 个条款）…")
     _build_bm25(work / "bm25", [tokenize(text) for text in texts])
-    dim = _build_chroma(work / "chroma", embed_spec, embeddings, clauses, texts, say) if embeddings else 0
+    dim = 0
+    if embeddings is not None:
+        known = _previous_vectors(root, embed_spec)
+        if reused := sum(text in known for text in texts):
+            say(f"沿用上一版索引中 {reused} 个未变条款的向量…")
+        dim = _build_chroma(work / "chroma", embed_spec, _Reusing(embeddings, known), clauses, texts, say)
 
     seconds = round(time.monotonic() - started, 2)
     _write_json(work / "meta.json", {
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
-        "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "dim": dim,
+        "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
+        "dim": dim,
         "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks)},
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
     })
@@ -226,7 +233,7 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
     retriever.save(str(path))
 
 
-def _build_chroma(path: Path, embed_spec: str, embeddings, clauses: list[Clause], texts: list[str],
+def _build_chroma(path: Path, embed_spec: str, embeddings: Embeddings, clauses: list[Clause], texts: list[str],
                   say: Progress) -> int:
     from langchain_chroma import Chroma
     client = _chroma_client(path)
@@ -244,6 +251,42 @@ def _build_chroma(path: Path, embed_spec: str, embeddings, clauses: list[Clause]
         return len(sample[0])
     finally:
         client.close()  # the directory is renamed next: nothing may keep it open
+
+
+class _Reusing(Embeddings):
+    """Takes vectors of unchanged passages from the serving build, so a rebuild embeds only what changed."""
+
+    def __init__(self, embeddings: Embeddings, known: dict[str, list[float]]):
+        self.embeddings, self.known = embeddings, known
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.embeddings.embed_documents(missing)))
+        return [self.known[text] for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embeddings.embed_query(text)
+
+
+def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
+    """Passage text -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
+    name = _current_name(root)
+    try:
+        meta = _read_json(root / name / "meta.json") if name else {}
+    except (OSError, ValueError):
+        return {}
+    if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
+        return {}
+    client = _chroma_client(root / name / "chroma")
+    try:
+        stored = client.get_collection(collection_name(embed_spec), embedding_function=None).get(
+            include=["documents", "embeddings"])
+    except Exception:  # noqa: BLE001  a damaged store only means embedding everything again
+        return {}
+    finally:
+        client.close()
+    return dict(zip(stored["documents"], np.asarray(stored["embeddings"], dtype=np.float32).tolist()))
 
 
 def _chroma_client(path: Path):

@@ -177,6 +177,21 @@ def test_rebuild_swaps_and_keeps_only_the_previous_build(tmp_path):
     assert builds == sorted([second.name, third.name]) and not first.exists()
 
 
+def test_rebuild_embeds_only_the_clauses_that_changed(tmp_path):
+    settings = Settings(data_dir=tmp_path, embeddings="e5-small")
+    build(settings, make_clauses())
+    noise = (PLAN, "三(二)1", "1.加强噪声污染防治", ["三、重点任务", "(二)声环境治理行动", "1.加强噪声污染防治"],
+             "1.加强噪声污染防治。居民区周边工地夜间禁止高噪声施工，查处机动车违法鸣笛和商业噪声扰民。")
+    rows = [noise if row[1] == "三(二)1" else row for row in CLAUSE_ROWS]
+    messages: list[str] = []
+    _, fp = build(settings, make_clauses(rows), messages.append)
+    assert any(m.startswith("沿用上一版索引中 7 个") for m in messages)
+    index = open_index(settings, fp)
+    assert top(index.dense("晚上工地施工太吵了", 3)) == "test-plan::三(二)1"
+    assert top(index.dense("农田被重金属污染了怎么办", 3)) == "test-plan::三(三)1"
+    index.close()
+
+
 CHILD = """
 import json, sys, time
 from ingest.model import Clause, DocMeta, Task
