@@ -131,6 +131,29 @@ def tasks(ctx, as_json: bool, dept: str | None, year: int | None, doc: str | Non
         click.echo(render_task(task) + "\n")
 
 
+@cli.command("eval")
+@click.argument("questions_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--mode", type=click.Choice(["extractive", "llm", "both"]), default="both", show_default=True,
+              help="llm needs POLICYBOT_LLM_BASE_URL and _MODEL; both compares the modes available")
+@click.option("-v", "--verbose", is_flag=True)
+@click.pass_context
+def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
+    """Pass rates per kind on a question set in the format of shared/eval/dev.jsonl."""
+    from kbase.evaluate import format_comparison, format_report, load_questions, run_eval
+    from kbase.service import Service
+    settings: Settings = ctx.obj
+    modes = [m for m in ("extractive", "llm") if mode in (m, "both") and (m == "extractive" or settings.llm_enabled)]
+    if not modes:
+        raise click.ClickException("LLM 模式需要设置 POLICYBOT_LLM_BASE_URL 和 POLICYBOT_LLM_MODEL。")
+    questions = load_questions(questions_file)
+    reports = {}
+    for name in modes:
+        service = Service(settings if name == "llm" else settings.model_copy(update={"llm_base_url": None}),
+                          progress=_progress)
+        reports[name] = run_eval(questions, lambda q: service.answer(q).contract())
+    click.echo(format_comparison(reports) if len(reports) > 1 else format_report(reports[modes[0]], verbose))
+
+
 @cli.command()
 @click.option("--webhook-url", help="serve a webhook at this public URL instead of long polling")
 @click.option("--listen", default="127.0.0.1", show_default=True)

@@ -84,3 +84,15 @@ def test_real_subprocess_streams_answers(env):
     assert first["status"] == "answered" and "三(三)5" in [c["ref"] for c in first["citations"]]
     out, _ = proc.communicate("<b>onclick</b>\n", timeout=60)
     assert proc.returncode == 0 and len(out.splitlines()) == 1
+
+
+def test_eval_reports_pass_rates_per_kind(env, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "q": "重污染天数比例是多少", "kind": "target", "doc": "kaifeng-eco-plan-2023-2025", "refs": ["二"],'
+        ' "refs_mode": "any", "facts": ["1.5%"], "status": "answered"}\n'
+        '{"id": "b", "q": "开封市地铁几号线最长", "kind": "out_of_scope", "doc": null, "refs": [], "refs_mode": "any",'
+        ' "facts": [], "status": "answered"}\n', encoding="utf-8")
+    result = run(env, "eval", str(questions), "--mode", "extractive")
+    assert result.exit_code == 0
+    assert "out_of_scope 0/1" in result.stdout and "target 1/1" in result.stdout
