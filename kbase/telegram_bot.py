@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -19,14 +20,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message,
+from telegram import (Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message,
                       MessageEntity, Update)
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, Defaults,
                           MessageHandler, filters)
 
-from ingest.model import DocMeta
+from ingest.model import DocMeta, Task
 from kbase import tg_render
 from kbase.model import Answer, Audience
 from kbase.service import Service
@@ -36,14 +37,15 @@ from kbase.settings import Settings
 log = logging.getLogger("policybot.telegram")
 
 TOKEN_PATTERN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}")
+BUTTONS_PER_ROW = 3
+YEAR = re.compile(r"((?:19|20)\d\d)年?")
 RUNTIME_KEY = "policybot"
 
-EXAMPLES = ["开封市2025年PM2.5目标是多少？", "煤电结构优化升级由哪个部门牵头？", "那配合单位呢？",
-            "大气污染防治法第九十九条说了什么？"]
+EXAMPLES = ["开封市2025年PM2.5目标是多少？", "煤电结构优化升级由哪个部门牵头？", "大气污染防治法第九十九条说了什么？"]
 WELCOME = ("您好！我是生态环境政策问答机器人，回答依据开封市生态环境三年行动方案和国家环境保护法律，"
            "每个回答都附有原文出处。直接发送问题即可；在群里请 @我、回复我的消息，或使用 /ask 问题。")
 HELP = "\n".join([
-    "直接发送问题，例如：", *(f"• {q}" for q in EXAMPLES), "",
+    "直接发送问题，例如：", *(f"• {q}" for q in EXAMPLES), "可以接着上一问追问，例如：那配合单位呢？", "",
     "/ask 问题 — 提问（群聊中使用）", "/sources — 可查询的文件", "/show 三(三)5 — 查看条款原文",
     "/show 大气污染防治法 第九十九条 — 指定文件查看条款"])
 STAFF_HELP = "\n".join([
@@ -149,11 +151,10 @@ def _ids(update: Update) -> str:
 
 async def reply_html(update: Update, messages: list[str], buttons: list[tuple[str, str]] = ()) -> None:
     """Send HTML messages in order; the citation buttons go under the last one."""
+    keys = [InlineKeyboardButton(label, callback_data=data) for label, data in buttons]
+    keyboard = InlineKeyboardMarkup([keys[i:i + BUTTONS_PER_ROW] for i in range(0, len(keys), BUTTONS_PER_ROW)])
     for number, text in enumerate(messages, 1):
-        markup = None
-        if buttons and number == len(messages):
-            markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons])
-        await update.effective_message.reply_text(text, reply_markup=markup)
+        await update.effective_message.reply_text(text, reply_markup=keyboard if keys and number == len(messages) else None)
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -271,25 +272,32 @@ async def open_citation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def staff_only(handler):
     """Let staff (by sender's user id) through; refuse everyone else politely."""
+    @functools.wraps(handler)
     async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not runtime(context).is_staff(update):
             log.info("staff command refused %s", _ids(update))
             await update.effective_message.reply_text(STAFF_ONLY)
             return
         await handler(update, context)
-    guarded.__doc__ = handler.__doc__
     return guarded
+
+
+async def reply_tasks(update: Update, rt: Runtime, found: list[Task], title: str) -> None:
+    """Send a task list, each document's tasks under its title."""
+    titles = {doc.id: doc.title for doc in await asyncio.to_thread(rt.service.sources, rt.audience(update))}
+    log.info("tasks %s count=%d", _ids(update), len(found))
+    await reply_html(update, tg_render.render_tasks(found, title, titles))
 
 
 @staff_only
 async def tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/tasks [部门] [年份] — numbered tasks, filtered by unit and/or deadline year."""
     rt = runtime(context)
-    years = [int(a) for a in context.args if re.fullmatch(r"(19|20)\d\d", a)]
-    dept = " ".join(a for a in context.args if not re.fullmatch(r"(19|20)\d\d", a)) or None
-    found = await asyncio.to_thread(rt.service.tasks, dept, years[0] if years else None, None, rt.audience(update))
-    title = " · ".join(filter(None, ["任务清单", dept, years and f"{years[0]}年"]))
-    await reply_html(update, tg_render.render_tasks(found, title))
+    years = [int(m.group(1)) for m in map(YEAR.fullmatch, context.args) if m]
+    dept = " ".join(a for a in context.args if not YEAR.fullmatch(a)) or None
+    year = years[0] if years else None
+    found = await asyncio.to_thread(rt.service.tasks, dept, year, None, rt.audience(update))
+    await reply_tasks(update, rt, found, " · ".join(filter(None, ["任务清单", dept, year and f"{year}年"])))
 
 
 @staff_only
@@ -298,18 +306,19 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     rt = runtime(context)
     today = rt.settings.current_date()
     found = await asyncio.to_thread(rt.service.overdue, today, rt.audience(update))
-    await reply_html(update, tg_render.render_tasks(found, f"截止日期已过的任务（截至 {today.isoformat()}）"))
+    await reply_tasks(update, rt, found, f"截止日期已过的任务（截至 {today.isoformat()}）")
 
 
 @staff_only
 async def due(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/due 2025 — tasks with a deadline in that year."""
     rt = runtime(context)
-    if len(context.args) != 1 or not re.fullmatch(r"(19|20)\d\d", context.args[0]):
+    year = YEAR.fullmatch(context.args[0]) if len(context.args) == 1 else None
+    if year is None:
         await update.effective_message.reply_text(DUE_USAGE)
         return
-    found = await asyncio.to_thread(rt.service.due, int(context.args[0]), rt.audience(update))
-    await reply_html(update, tg_render.render_tasks(found, f"{context.args[0]}年到期的任务"))
+    found = await asyncio.to_thread(rt.service.due, int(year.group(1)), rt.audience(update))
+    await reply_tasks(update, rt, found, f"{year.group(1)}年到期的任务")
 
 
 @staff_only
@@ -390,25 +399,48 @@ def token_problem(token: str | None) -> str | None:
     return None
 
 
+def startup_problem(error: TelegramError, settings: Settings) -> str:
+    """A bilingual message for a token Telegram rejects or a Bot API that cannot be reached."""
+    if isinstance(error, InvalidToken):
+        return "Telegram 拒绝了该令牌，请检查 TELEGRAM_BOT_TOKEN。\nTelegram rejected the token: check TELEGRAM_BOT_TOKEN."
+    return (f"无法连接 Telegram Bot API（{settings.telegram_api_base_url}）：{type(error).__name__}\n"
+            f"Cannot reach the Telegram Bot API at {settings.telegram_api_base_url}.")
+
+
+def _check_token_with_telegram(settings: Settings) -> str | None:
+    """getMe before the (possibly minutes-long) index build, so a bad token fails at once."""
+    async def get_me() -> None:
+        async with Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
+                       base_file_url=file_base_url(settings.telegram_api_base_url)):
+            pass
+    try:
+        asyncio.run(get_me())
+    except (InvalidToken, NetworkError) as error:
+        return startup_problem(error, settings)
+    return None
+
+
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # a rejected token gets one plain message from run_telegram, not PTB's traceback
-    logging.getLogger("telegram.ext").addFilter(
-        lambda record: not (record.exc_info and isinstance(record.exc_info[1], InvalidToken)))
 
 
 def run_telegram(settings: Settings, webhook_url: str | None = None, listen: str = "127.0.0.1",
                  port: int = 8443) -> int:
     """Run the bot (long polling, or a webhook when webhook_url is given) until SIGINT/SIGTERM; the exit code."""
-    problem = token_problem(settings.telegram_bot_token)
-    if problem:
+    _configure_logging()
+    if problem := token_problem(settings.telegram_bot_token):
         print(problem, file=sys.stderr)
         return 1
     settings = settings.model_copy(update={"telegram_bot_token": settings.telegram_bot_token.strip()})
-    _configure_logging()
-    application = build_application(settings, Service(settings))
+    if problem := _check_token_with_telegram(settings):
+        print(problem, file=sys.stderr)
+        return 1
+    started = time.monotonic()
+    service = Service(settings)
+    log.info("knowledge base ready in %.1fs", time.monotonic() - started)
+    application = build_application(settings, service)
     allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
     try:
         if webhook_url:
@@ -417,13 +449,8 @@ def run_telegram(settings: Settings, webhook_url: str | None = None, listen: str
                                     allowed_updates=allowed, bootstrap_retries=3)
         else:
             application.run_polling(allowed_updates=allowed, bootstrap_retries=3)
-    except InvalidToken:
-        print("Telegram 拒绝了该令牌，请检查 TELEGRAM_BOT_TOKEN。\nTelegram rejected the token: check TELEGRAM_BOT_TOKEN.",
-              file=sys.stderr)
-        return 1
-    except NetworkError as error:
-        print(f"无法连接 Telegram Bot API（{settings.telegram_api_base_url}）：{type(error).__name__}\n"
-              f"Cannot reach the Telegram Bot API at {settings.telegram_api_base_url}.", file=sys.stderr)
+    except (InvalidToken, NetworkError) as error:
+        print(startup_problem(error, settings), file=sys.stderr)
         return 1
     log.info("stopped")
     return 0

@@ -115,11 +115,13 @@ def citation_buttons(citations: list[Citation], doc_ids: list[str]) -> list[tupl
     return buttons
 
 
-def _citation_blocks(citations: list[Citation]) -> list[Block]:
+def _citation_blocks(label: str, citations: list[Citation]) -> list[Block]:
     blocks = []
     for number, citation in enumerate(citations, 1):
         head = (f"<b>【{number}】《{escape(citation.title, quote=False)}》{escape(citation.ref, quote=False)}</b>"
                 f" {escape(citation.heading, quote=False)}\n")
+        if number == 1:
+            head = f"<b>{label}</b>\n{head}"
         blocks.append(Block(head=head, body=citation.quote, tag="blockquote expandable"))
     return blocks
 
@@ -128,9 +130,9 @@ def render_answer(answer: Answer) -> list[str]:
     """The answer text, then its sources (title, ref, quoted words), as HTML messages."""
     blocks = [Block(body=answer.answer)]
     if answer.citations:
-        blocks += [Block(head="<b>依据：</b>")] + _citation_blocks(answer.citations)
+        blocks += _citation_blocks("依据：", answer.citations)
     elif answer.related:
-        blocks += [Block(head="<b>相关条款：</b>")] + _citation_blocks(answer.related)
+        blocks += _citation_blocks("相关条款：", answer.related)
     return split_messages(blocks)
 
 
@@ -147,14 +149,16 @@ def _roles(task: Task) -> str:
     return "；".join(f"{label}：{'、'.join(units)}" for label, units in parts)
 
 
-def render_tasks(tasks: list[Task], title: str) -> list[str]:
-    """A task list: ref and title, responsible units, deadlines."""
+def render_tasks(tasks: list[Task], title: str, doc_titles: dict[str, str]) -> list[str]:
+    """A task list under each document's title: ref and title, responsible units, deadlines."""
     blocks = [Block(head=f"<b>{escape(title, quote=False)}</b>（共 {len(tasks)} 项）")]
-    for task in tasks:
-        deadlines = "；".join(f"{d.text}（{d.date.isoformat()}）{d.what}" for d in task.deadlines)
+    for number, task in enumerate(tasks):
+        deadlines = "；".join(f"{d.text}（{d.date.isoformat()}）：{d.what}" for d in task.deadlines)
         body = "\n".join(filter(None, [_roles(task), f"期限：{deadlines}" if deadlines else ""]))
-        blocks.append(Block(head=f"<b>{escape(task.ref, quote=False)}</b> {escape(task.title, quote=False)}\n",
-                            body=body))
+        head = f"<b>{escape(task.ref, quote=False)}</b> {escape(task.title, quote=False)}\n"
+        if number == 0 or tasks[number - 1].doc != task.doc:
+            head = f"<b>《{escape(doc_titles.get(task.doc, task.doc), quote=False)}》</b>\n" + head
+        blocks.append(Block(head=head, body=body))
     return split_messages(blocks)
 
 

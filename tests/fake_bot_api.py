@@ -103,6 +103,7 @@ class FakeBotApi:
         self._failures: dict[str, list[int]] = {}
         self._webhook: dict[str, str] | None = None
         self.webhook_statuses: list[int] = []
+        self._closing = False
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -121,7 +122,7 @@ class FakeBotApi:
         return self
 
     def __exit__(self, *exc) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
@@ -216,6 +217,12 @@ class FakeBotApi:
             self._chats[chat_id] = chat
         return {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": sender, **content}
 
+    async def _close(self) -> None:
+        async with self._new_updates:  # end pending long polls now rather than at their timeout
+            self._closing = True
+            self._new_updates.notify_all()
+        await self._runner.cleanup()
+
     async def _queue(self, update: dict) -> None:
         if self._webhook:
             async with aiohttp.ClientSession() as client:
@@ -266,7 +273,7 @@ class FakeBotApi:
         deadline = self._loop.time() + float(call.params.get("timeout", 0))
         async with self._new_updates:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            while not self._updates and (remaining := deadline - self._loop.time()) > 0:
+            while not self._updates and not self._closing and (remaining := deadline - self._loop.time()) > 0:
                 try:
                     await asyncio.wait_for(self._new_updates.wait(), remaining)
                 except TimeoutError:

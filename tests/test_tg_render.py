@@ -62,8 +62,8 @@ def test_tasks_and_sources_render_escaped():
     from ingest.model import Deadline, Task
     task = Task(doc="test-plan", ref="三(一)1", title="治理<锅炉>", lead=["市发展改革委"], support=["市生态环境局"],
                 deadlines=[Deadline(date=dt.date(2024, 12, 31), text="2024年年底前", what="关停&整合")])
-    text = parse_telegram_html(tg_render.render_tasks([task], "任务清单")[0])
-    assert "治理<锅炉>" in text and "牵头：市发展改革委；配合：市生态环境局" in text and "关停&整合" in text
+    text = parse_telegram_html(tg_render.render_tasks([task], "任务清单", {"test-plan": "测试方案"})[0])
+    assert "治理<锅炉>" in text and "牵头：市发展改革委；配合：市生态环境局" in text and "关停&整合" in text and "《测试方案》" in text
     sources = parse_telegram_html(tg_render.render_sources([META, META.model_copy(update={"visibility": "internal"})])[0])
     assert sources.count("测试<方案>&规划") == 2 and "内部" in sources
 
