@@ -54,6 +54,10 @@ class Answerer:
         self.retriever = Retriever(index, settings)
         self.tasks_by_key = {f"{t.doc}::{t.ref}": t for t in index.tasks}
 
+    def warm_up(self) -> None:
+        """Load the tokenizer, BM25 and the embedder now, so the first question is as fast as the rest."""
+        self.answer("开封市2025年细颗粒物浓度目标")
+
     def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
                today: dt.date | None = None) -> Answer:
         today = today or self.settings.current_date()

@@ -1,6 +1,7 @@
 """Hybrid retrieval: BM25 over jieba tokens and dense e5 search, fused by RRF and re-scored by fit to the question."""
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from ingest.lexicon import glossary
 from ingest.model import Clause
 from ingest.text import squash
+from kbase.embeddings import EmbeddingsUnavailable
 from kbase.model import Audience
 from kbase.query import Query
 
@@ -24,6 +26,8 @@ def bigram_overlap(question: str, text: str) -> float:
     pairs = {chars[i:i + 2] for i in range(len(chars) - 1)}
     text = squash(text)
     return sum(1 for p in pairs if p in text) / len(pairs) if pairs else 0.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Retriever:
         self.settings = settings
         self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
         self._df: dict[str, int] = {}
+        self._warned = False
         self._synonyms = {w.lower(): [x.lower() for x in group] for group in glossary()["synonyms"] for w in group}
 
     def idf(self, token: str) -> float:
@@ -71,7 +76,7 @@ class Retriever:
         fused: dict[str, float] = {}
         dense_sim: dict[str, float] = {}
         lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []
-        dense = self.index.dense(q.text, self.settings.dense_k, docs)
+        dense = self._dense(q.text, docs)
         for ranking in (lexical, dense):
             for rank, (key, _) in enumerate(ranking):
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
@@ -91,6 +96,16 @@ class Retriever:
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
+
+    def _dense(self, text: str, docs: set[str]) -> list[tuple[str, float]]:
+        """Vector search, or nothing when the embedder of this index cannot run here (BM25 still answers)."""
+        try:
+            return self.index.dense(text, self.settings.dense_k, docs)
+        except EmbeddingsUnavailable as exc:
+            if not self._warned:
+                log.warning("向量检索不可用，仅使用关键词检索：%s", exc)
+                self._warned = True
+            return []
 
     def _fit(self, q: Query, clause: Clause) -> float:
         """How well a clause's kind suits the question's kind and document hints."""

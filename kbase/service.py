@@ -27,8 +27,12 @@ class Service:
         from kbase.index import ensure_index
         index = ensure_index(self.settings, progress=self._progress, rebuild=rebuild)
         answerer = Answerer(index, self.settings)
+        answerer.warm_up()
         with self._lock:  # readers keep the old index until the new one is complete
+            previous = getattr(self, "index", None)
             self.index, self.answerer = index, answerer
+        if previous is not None and previous is not index:
+            previous.close()
 
     def today(self) -> dt.date:
         return self.settings.current_date()
