@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -38,6 +39,8 @@ def _emit(obj) -> None:
 def cli(ctx: click.Context) -> None:
     """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("bm25s", "pypdf"):  # libraries that log below WARNING on their own
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Settings()
 
 
@@ -77,14 +80,53 @@ def chat(ctx, audience: str) -> None:
         click.echo(render_text(safe_answer(service, question, audience, session)) + "\n")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--rebuild", is_flag=True, help="rebuild even when the index is up to date")
 @click.pass_context
 def ingest(ctx, rebuild: bool) -> None:
-    """Build the index of the bundled knowledge base (atomic: a crash keeps the previous index)."""
+    """Build the index of the knowledge base (atomic: a crash keeps the previous index); add or remove documents."""
+    if ctx.invoked_subcommand:
+        return
     from kbase.index import ensure_index
     index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
     click.echo(f"索引就绪：{len(index.docs)} 份文件，{len(index.clauses)} 个条款，{len(index.tasks)} 项任务。")
+
+
+@ingest.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "doc_id", help="document id (default: derived from the title)")
+@click.option("--title")
+@click.option("--issuer")
+@click.option("--doc-number", help="文号, e.g. 汴政办〔2023〕45号")
+@click.option("--issued", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--effective", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--visibility", type=click.Choice(["public", "internal"]), default="public", show_default=True)
+@click.pass_context
+def ingest_add(ctx, path: Path, doc_id, title, issuer, doc_number, issued, effective, expires, visibility) -> None:
+    """Add a .txt .md .docx .html or .pdf document; metadata printed in it fills absent flags."""
+    from kbase.library import LibraryError, add_document
+    dates = {k: v.date() if v else None for k, v in (("issued", issued), ("effective", effective), ("expires", expires))}
+    try:
+        meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
+                            doc_number=doc_number, visibility=visibility, **dates)
+    except LibraryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    version = f"（{meta.series} 的新版本）" if meta.series else ""
+    click.echo(f"已添加：{meta.id}《{meta.title}》{version}")
+
+
+@ingest.command("remove")
+@click.argument("doc_id")
+@click.pass_context
+def ingest_remove(ctx, doc_id: str) -> None:
+    """Remove a document from the knowledge base."""
+    from kbase.library import LibraryError, remove_document
+    try:
+        meta = remove_document(ctx.obj, doc_id, progress=_progress)
+    except LibraryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已删除：{meta.id}《{meta.title}》")
 
 
 @cli.command()
@@ -97,7 +139,8 @@ def sources(ctx, as_json: bool) -> None:
         _emit([d.model_dump(mode="json") for d in docs])
         return
     for d in docs:
-        click.echo(f"{d.id}\t{d.title}\t{d.issuer or ''}\t{d.issued or ''}\t{d.kind}\t{d.visibility}")
+        click.echo(f"{d.id}\t{d.title}\t{d.issuer or ''}\t{d.issued or ''}\t施行 {d.effective or '—'}\t"
+                   f"{d.kind}\t{d.visibility}\t{d.origin}" + (f"\t版本系列 {d.series}" if d.series else ""))
 
 
 @cli.command()

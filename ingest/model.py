@@ -23,6 +23,12 @@ class DocMeta(BaseModel):
     kind: str = "plan"
     visibility: Visibility = "public"
     source: str | None = None
+    series: str | None = Field(None, description="versions of one document share a series (the first version's id)")
+    origin: Literal["bundled", "added"] = "bundled"
+
+    @property
+    def series_id(self) -> str:
+        return self.series or self.id
 
 
 class Clause(BaseModel):

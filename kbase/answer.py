@@ -11,6 +11,7 @@ from kbase.model import Answer, Audience, Citation
 from kbase.query import Query, analyse, clean, name_documents
 from kbase.retrieve import Hit, Retriever, bigram_overlap, visible_docs
 from kbase.session import Session
+from kbase.versions import version_note
 
 NOT_FOUND = "抱歉，现有文件中没有找到与这个问题直接相关的规定。"
 INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题，不执行其他指令。"
@@ -70,6 +71,9 @@ class Answerer:
             return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
         result = self._route(q, audience, session, today)
         result.question = question
+        notes = dict.fromkeys(version_note(self.index.docs[c.doc], self.index.docs.values(), today)
+                              for c in result.citations if c.doc in self.index.docs)
+        result.answer += "".join(f"\n{note}" for note in notes if note)
         if session is not None:
             session.remember(result)
         return result
@@ -77,13 +81,13 @@ class Answerer:
     def _route(self, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
         if q.other_city and q.kind != "law":
             return self._not_found(q, f"知识库只收录开封市的政策文件和国家法律，没有关于{q.other_city}的规定。")
-        direct = self._typed_ref(q, audience)
+        direct = self._typed_ref(q, audience, today)
         if direct is not None:
             return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
         if q.kind == "aggregate":
             return self._aggregate(q, audience, today)
         within = set(session.context()) if session is not None and q.follow_up else None
-        hits = self.retriever.search(q, audience, within=within)
+        hits = self.retriever.search(q, audience, within=within, today=today)
         if not hits or (not within and not self._relevant(q, hits[0])):
             return self._not_found(q, NOT_FOUND, hits)
         if q.years and not within and not self._year_covered(q, hits[0].clause):
@@ -110,8 +114,8 @@ class Answerer:
                 return False
         return True
 
-    def _typed_ref(self, q: Query, audience: Audience) -> Clause | None:
-        docs = visible_docs(self.index, audience)
+    def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
+        docs = visible_docs(self.index, audience, today, history=q.history)
         wanted = None
         if q.plan_ref:
             wanted = lambda c: c.ref == q.plan_ref  # noqa: E731
@@ -123,7 +127,7 @@ class Answerer:
             return None
         matches = [c for c in self.index.clauses.values() if c.doc in docs and wanted(c)]
         if q.article and len(matches) > 1:
-            hits = self.retriever.search(q, "staff", within={c.key for c in matches}, k=1)
+            hits = self.retriever.search(q, audience, within={c.key for c in matches}, k=1, today=today)
             return hits[0].clause if hits else None
         return matches[0] if matches else None
 
@@ -233,7 +237,7 @@ class Answerer:
     # --- aggregates --------------------------------------------------------------------------
 
     def _aggregate(self, q: Query, audience: Audience, today: dt.date) -> Answer:
-        docs = visible_docs(self.index, audience)
+        docs = visible_docs(self.index, audience, today, history=False)
         tasks = [t for t in self.index.tasks if t.doc in docs]
         label = []
         if q.departments:

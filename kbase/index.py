@@ -160,26 +160,46 @@ def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], do
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
-    """The index of settings.corpus_dir, built first if missing, stale or `rebuild` is asked for."""
-    from ingest.ledger import extract_tasks
-    from ingest.lexicon import DATA_DIR, tokenize
-    from ingest.structure import PARSER_VERSION, parse_document
-    from kbase.corpus import load_corpus
+    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for."""
+    from kbase.library import load_sources
 
-    sources = load_corpus(settings.corpus_dir)
-    # Tokens and the task ledger depend on the lexicon data as much as on the parser's code.
-    wanted = fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(DATA_DIR)}")
+    sources = load_sources(settings)
+    wanted = sources_fingerprint(settings, sources)
     if not rebuild and (index := open_index(settings, wanted)):
         return index
-    root = index_root(settings)
-    with _builder_lock(root):
+    with _builder_lock(index_root(settings)):
         if not rebuild and (index := open_index(settings, wanted)):  # built by another process while we waited
             return index
-        if progress:
-            progress("解析文件…")
-        clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
-        path = _build(root, settings.embeddings, clauses, extract_tasks(clauses), [meta for meta, _ in sources],
-                      wanted, tokenize, progress)
+        return _build_sources(settings, sources, wanted, progress)
+
+
+def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) -> str:
+    from ingest.lexicon import DATA_DIR
+    from ingest.structure import PARSER_VERSION
+    # Tokens and the task ledger depend on the lexicon data as much as on the parser's code.
+    return fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(DATA_DIR)}")
+
+
+@contextmanager
+def index_transaction(settings: Settings) -> Iterator[Callable[..., Index]]:
+    """Hold the builder lock across a build and whatever the caller commits after it (a library manifest):
+    a process killed in between leaves the old sources, and the next reader rebuilds to match them."""
+    with _builder_lock(index_root(settings)):
+        yield lambda sources, progress=None: _build_sources(settings, sources, sources_fingerprint(settings, sources),
+                                                            progress)
+
+
+def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
+                   progress: Progress | None) -> Index:
+    from ingest.ledger import extract_tasks
+    from ingest.lexicon import tokenize
+    from ingest.structure import parse_document
+
+    if progress:
+        progress("解析文件…")
+    clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
+    path = _build(index_root(settings), settings.embeddings, clauses, extract_tasks(clauses),
+                  [meta for meta, _ in sources], wanted, tokenize, progress)
     return Index(path, _read_json(path / "meta.json"))
 
 
@@ -202,19 +222,22 @@ def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task]
 
     say(f"建立 BM25 索引（{len(texts)} 个条款）…")
     _build_bm25(work / "bm25", [tokenize(text) for text in texts])
-    dim = 0
+    dim = embedded = 0
     if embeddings is not None:
         known = _previous_vectors(root, embed_spec)
         if reused := sum(text in known for text in texts):
             say(f"沿用上一版索引中 {reused} 个未变条款的向量…")
-        dim = _build_chroma(work / "chroma", embed_spec, _Reusing(embeddings, known), clauses, texts, say)
+        reusing = _Reusing(embeddings, known)
+        dim = _build_chroma(work / "chroma", embed_spec, reusing, clauses, texts, say)
+        embedded = reusing.embedded
 
     seconds = round(time.monotonic() - started, 2)
     _write_json(work / "meta.json", {
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
         "dim": dim,
-        "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks)},
+        "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks),
+                                        "embedded": embedded},
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
     })
     final = root / f"{_BUILD}{name}"
@@ -258,11 +281,13 @@ class _Reusing(Embeddings):
 
     def __init__(self, embeddings: Embeddings, known: dict[str, list[float]]):
         self.embeddings, self.known = embeddings, known
+        self.embedded = 0
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         missing = [text for text in dict.fromkeys(texts) if text not in self.known]
         if missing:
             self.known.update(zip(missing, self.embeddings.embed_documents(missing)))
+            self.embedded += len(missing)
         return [self.known[text] for text in texts]
 
     def embed_query(self, text: str) -> list[float]:

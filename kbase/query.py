@@ -30,6 +30,7 @@ _TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多�
 _LAW = re.compile(r"法律|(?<![违方办])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
 _PLAN_HINT = re.compile(r"方案|开封|我市|全市|行动|任务|县区")
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
+_HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 _YEAR = re.compile(r"(20\d{2})\s*年?")
 _PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
 _TASK_NO = re.compile(r"(?:任务|第)\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)?")
@@ -72,13 +73,14 @@ class Query:
     article: str | None = None
     law_hint: bool = False
     plan_hint: bool = False
-    doc_titles: list[str] = field(default_factory=list)  # words ending in 法 that may name a law
+    doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
     other_city: str | None = None
     injection: bool = False
     english: bool = False
     follow_up: bool = False
     overdue: bool = False
+    history: bool = False  # asks about a superseded version ("修正前", "旧版")
 
 
 def _expand(tokens: list[str], text: str) -> list[str]:
@@ -117,8 +119,9 @@ def analyse(text: str) -> Query:
         q.expanded = []
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
-    q.doc_titles = re.findall(r"[\u4e00-\u9fa5]{2,20}(?<!违)法", text)
+    q.doc_titles = re.findall(r"[\u4e00-\u9fa5]{2,20}?(?:(?<!违)法|条例|办法|规定|方案)", text)
     q.overdue = bool(_OVERDUE.search(text))
+    q.history = bool(_HISTORY.search(text))
     q.follow_up = bool(_FOLLOW_UP.search(text)) and len(text) <= 20
     city = _CITY.search(text)
     q.other_city = city.group(1) if city else None

@@ -1,6 +1,7 @@
 """Hybrid retrieval: BM25 over jieba tokens and dense e5 search, fused by RRF and re-scored by fit to the question."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import re
@@ -12,6 +13,7 @@ from ingest.text import squash
 from kbase.embeddings import EmbeddingsUnavailable
 from kbase.model import Audience
 from kbase.query import Query
+from kbase.versions import in_force
 
 
 # Every plan of the base is about its own city: naming it says nothing about relevance.
@@ -38,9 +40,13 @@ class Hit:
     dense: float = 0.0
 
 
-def visible_docs(index, audience: Audience) -> set[str]:
-    """Documents an audience may see; internal ones are for staff only."""
-    return {d.id for d in index.docs.values() if audience == "staff" or d.visibility == "public"}
+def visible_docs(index, audience: Audience, today: dt.date | None = None, history: bool = True) -> set[str]:
+    """Documents an audience may see (internal ones are for staff only); without `history`, only the
+    version of each document in force on `today`."""
+    allowed = {d.id for d in index.docs.values() if audience == "staff" or d.visibility == "public"}
+    if today is not None and not history:
+        allowed &= in_force((index.docs[d] for d in allowed), today)
+    return allowed
 
 
 class Retriever:
@@ -71,8 +77,11 @@ class Retriever:
                 found += weight
         return found / total if total else 0.0
 
-    def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8) -> list[Hit]:
-        docs = visible_docs(self.index, audience)
+    def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8,
+               today: dt.date | None = None) -> list[Hit]:
+        today = today or self.settings.current_date()
+        docs = visible_docs(self.index, audience, today, history=q.history)
+        current = in_force(self.index.docs.values(), today)
         fused: dict[str, float] = {}
         dense_sim: dict[str, float] = {}
         lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []
@@ -91,7 +100,7 @@ class Retriever:
             if clause is None or clause.doc not in docs:
                 continue
             coverage = self.coverage(q.tokens, clause.heading + clause.text)
-            fit = self._fit(q, clause)
+            fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0)))
         hits.sort(key=lambda h: h.score, reverse=True)
@@ -107,7 +116,7 @@ class Retriever:
                 self._warned = True
             return []
 
-    def _fit(self, q: Query, clause: Clause) -> float:
+    def _fit(self, q: Query, clause: Clause, current: set[str]) -> float:
         """How well a clause's kind suits the question's kind and document hints."""
         fit = 1.0
         is_law = clause.meta.kind == "law"
@@ -119,6 +128,8 @@ class Retriever:
             fit *= 1.6 if not is_law else 0.6
         if clause.ref == "序":
             fit *= 0.5
+        if q.history and clause.doc not in current:
+            fit *= 1.5  # "修正前的规定": the superseded version is what was asked for
         if q.kind == "responsibility" and clause.level == 3 and not is_law:
             fit *= 1.4
         if q.kind in ("target", "deadline") and re.search(r"\d", clause.text):

@@ -57,7 +57,7 @@ class Service:
 
     def tasks(self, dept: str | None = None, year: int | None = None, doc: str | None = None,
               audience: Audience = "staff") -> list[Task]:
-        docs = visible_docs(self.index, audience)
+        docs = visible_docs(self.index, audience, self.today(), history=doc is not None)
         unit = (resolve_department(dept) or dept) if dept else None
         return [t for t in self.index.tasks if t.doc in docs and (doc is None or t.doc == doc)
                 and (unit is None or any(unit in u or u in unit for u in t.units))

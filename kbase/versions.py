@@ -1,0 +1,45 @@
+"""Document versions: which version of each document is in force on a date, and how to say so."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from ingest.model import DocMeta
+
+
+def starts(meta: DocMeta) -> dt.date:
+    return meta.effective or meta.issued or dt.date.min
+
+
+def series(docs: Iterable[DocMeta]) -> dict[str, list[DocMeta]]:
+    """Versions grouped by series, oldest first."""
+    groups: dict[str, list[DocMeta]] = defaultdict(list)
+    for meta in docs:
+        groups[meta.series_id].append(meta)
+    return {key: sorted(versions, key=starts) for key, versions in groups.items()}
+
+
+def in_force(docs: Iterable[DocMeta], today: dt.date) -> set[str]:
+    """Ids of the version of each document in force today (the latest that has taken effect, else the first)."""
+    current = set()
+    for versions in series(docs).values():
+        started = [v for v in versions if starts(v) <= today]
+        current.add((started[-1] if started else versions[0]).id)
+    return current
+
+
+def version_note(meta: DocMeta, docs: Iterable[DocMeta], today: dt.date) -> str | None:
+    """A sentence on which version a citation comes from, for documents with more than one version."""
+    versions = series(docs).get(meta.series_id, [])
+    if len(versions) < 2:
+        return None
+    if meta.id in in_force(versions, today):
+        return f"《{meta.title}》有{len(versions)}个版本，以上依据{fmt(starts(meta))}起施行的现行版本。"
+    later = next((v for v in versions if starts(v) > starts(meta)), None)
+    until = f"，{fmt(starts(later))}起已被新版本取代" if later else ""
+    return f"注意：以上依据的是《{meta.title}》{fmt(starts(meta))}起施行的旧版本{until}。"
+
+
+def fmt(date: dt.date) -> str:
+    return f"{date.year}年{date.month}月{date.day}日" if date != dt.date.min else "发布之日"
