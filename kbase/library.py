@@ -38,6 +38,7 @@ def _read_manifest(settings: Settings) -> dict:
 
 def _write_manifest(settings: Settings, manifest: dict) -> None:
     path = library_dir(settings) / "manifest.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp-{os.getpid()}")
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, path)

@@ -87,7 +87,7 @@ def test_build_writes_a_complete_build_and_reports_progress(e5_index):
     assert path.parent == index_root(settings) and path.name.startswith("build-")
     assert (index_root(settings) / CURRENT).read_text().strip() == path.name
     assert index.meta["fingerprint"] == fp and index.meta["embedder"] == "e5-small" and index.meta["dim"] == 384
-    assert index.meta["counts"] == {"docs": 3, "clauses": 8, "tasks": 1}
+    assert index.meta["counts"] == {"docs": 3, "clauses": 8, "tasks": 1, "embedded": 8}
     assert set(index.clauses) == {c.key for c in make_clauses()}
     assert index.clauses["test-law::第十条"].meta == LAW and index.tasks == TASKS and index.docs["test-memo"] == MEMO
     assert any(m.startswith("嵌入 8/8") for m in messages) and "用时" in messages[-1]
