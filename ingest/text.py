@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import cn2an
 
@@ -17,6 +18,7 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+@lru_cache(maxsize=65536)
 def squash(text: str) -> str:
     """The comparison form of a text: folded and without whitespace."""
     return re.sub(r"\s+", "", fold(unicodedata.normalize("NFKC", text)))

@@ -85,7 +85,7 @@ class Retriever:
         fused: dict[str, float] = {}
         dense_sim: dict[str, float] = {}
         lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []
-        dense = self._dense(q.text, docs)
+        dense = [] if self._lexically_settled(q, lexical) else self._dense(q.text, docs)
         for ranking in (lexical, dense):
             for rank, (key, _) in enumerate(ranking):
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
@@ -105,6 +105,14 @@ class Retriever:
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
+
+    def _lexically_settled(self, q: Query, lexical: list[tuple[str, float]]) -> bool:
+        """Every word of the question already found together in one of the top BM25 clauses: the vector
+        search (the dearest step) could only reorder near-ties, so it is skipped."""
+        top = lexical[: self.settings.dense_skip_top]
+        return not q.english and any(
+            self.coverage(q.tokens, self.index.clauses[key].heading + self.index.clauses[key].text)
+            >= self.settings.dense_skip_coverage for key, _ in top)
 
     def _dense(self, text: str, docs: set[str]) -> list[tuple[str, float]]:
         """Vector search, or nothing when the embedder of this index cannot run here (BM25 still answers)."""

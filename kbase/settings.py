@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     bm25_k: int = Field(30, description="candidates taken from BM25")
     dense_k: int = Field(30, description="candidates taken from the vector store")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
+    dense_skip_coverage: float = Field(1.0, description="skip the vector search when a top BM25 clause covers this "
+                                       "share of the question's words (above 1 = never skip)")
+    dense_skip_top: int = Field(3, description="how many top BM25 clauses that check looks at")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
     min_relevance: float = Field(0.5, description="below this fused relevance the answer is not_found")
 
