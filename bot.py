@@ -198,6 +198,15 @@ def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
 
 
 @cli.command()
+@click.option("--quick", is_flag=True, help="3 questions, no rebuild: a smoke run")
+@click.pass_context
+def bench(ctx, quick: bool) -> None:
+    """Startup, warm ms per question and peak RSS, side by side with a naive LangChain baseline."""
+    from kbase.bench import QUESTIONS, format_table, run_bench
+    click.echo(format_table(run_bench(ctx.obj, QUESTIONS, quick=quick)))
+
+
+@cli.command()
 @click.option("--webhook-url", help="serve a webhook at this public URL instead of long polling")
 @click.option("--listen", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8443, show_default=True)
