@@ -41,13 +41,15 @@ class Service:
                today: dt.date | None = None) -> Answer:
         """Answer one question; `session` carries the previous turn for follow-ups."""
         answer = self.answerer.answer(question, audience, session, today or self.today())
-        if self.settings.llm_enabled and answer.status != "refused":
+        # not_found stays extractive (a fluent answer from loosely related clauses is the failure to avoid),
+        # and ledger aggregates are already complete lists
+        if self.settings.llm_enabled and answer.status == "answered" and answer.kind != "aggregate":
             answer = self._llm(answer, audience)
         return answer
 
     def _llm(self, extractive: Answer, audience: Audience) -> Answer:
         from kbase.llm import llm_answer
-        keys = [f"{c.doc}::{c.ref}" for c in extractive.citations or extractive.related]
+        keys = list(dict.fromkeys(f"{c.doc}::{c.ref}" for c in extractive.citations))
         docs = visible_docs(self.index, audience)
         clauses = [self.index.clauses[k] for k in keys if k in self.index.clauses and self.index.clauses[k].doc in docs]
         if not clauses:
