@@ -5,8 +5,13 @@ Layout under settings.data_dir/index:
     .lock            fcntl lock held by the one process that is building
     build-<stamp>/   a complete build: meta.json clauses.json tasks.json docs.json bm25/ chroma/
     tmp-<stamp>/     a build in progress; renamed to build-<stamp> only when complete
+    STORE_ID         random id of this data_dir, in its collection names on a shared Chroma server
 
 A build killed at any moment leaves CURRENT naming the previous complete build; the next build removes what it left.
+
+With POLICYBOT_CHROMA_HOST set, a build keeps its vectors on that Chroma server instead of in chroma/, in a collection
+of its own, clauses-<embedder>-<store id>-<stamp> (meta.json names it); everything else stays in the build directory.
+CURRENT still decides which build serves, and a collection is deleted when its build directory is.
 """
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -27,14 +34,18 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.model import Clause, DocMeta, Task
-from kbase.embeddings import embedder_id, embedder_version, make_embeddings
+from kbase.embeddings import EmbeddingsUnavailable, embedder_id, embedder_version, make_embeddings
 from kbase.settings import Settings
+
+log = logging.getLogger(__name__)
 
 INDEX_FORMAT = "1"
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
 EMBED_BATCH = 32
 CURRENT = "CURRENT"
+STORE_ID = "STORE_ID"
 _BUILD, _TMP = "build-", "tmp-"
+_STAMP = r"\d{8}T\d{6}-\d+-[0-9a-f]{6}"
 
 Progress = Callable[[str], None]
 Tokenize = Callable[[str], list[str]]
@@ -62,7 +73,18 @@ def index_root(settings: Settings) -> Path:
 
 
 def collection_name(embed_spec: str) -> str:
+    """The clause collection in a build's own embedded store."""
     return f"clauses-{embedder_id(embed_spec)}"
+
+
+def server_collection_name(embed_spec: str, store_id: str, stamp: str) -> str:
+    """A build's collection on a shared Chroma server: unique to the data_dir (store_id) and to the build (stamp)."""
+    return f"{collection_name(embed_spec)}-{store_id}-{stamp}"
+
+
+# A subclass so that retrieval's fallback for an embedder that cannot run (BM25 only, one warning) covers it too.
+class VectorStoreUnavailable(EmbeddingsUnavailable):
+    """The Chroma server holding a build's vectors cannot be reached, or no longer has the build's collection."""
 
 
 class Index:
@@ -106,8 +128,14 @@ class Index:
         if collection is None:
             return []
         where = None if docs is None else {"doc": {"$in": sorted(docs)}}
-        found = collection.query(query_embeddings=[self._embeddings.embed_query(query)],
-                                 n_results=min(k, len(self.clauses)), where=where, include=["distances"])
+        vector = self._embeddings.embed_query(query)
+        try:
+            found = collection.query(query_embeddings=[vector], n_results=min(k, len(self.clauses)), where=where,
+                                     include=["distances"])
+        except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
+            if "chroma" not in self.meta:
+                raise
+            raise _unavailable(self.meta["chroma"], exc) from exc
         return [(key, min(1.0, max(0.0, 1.0 - distance)))
                 for key, distance in zip(found["ids"][0], found["distances"][0])]
 
@@ -130,14 +158,23 @@ class Index:
         with self._lock:
             if self._collection is None and self.meta.get("embedder") != "none":
                 self._embeddings = make_embeddings(self.meta["embeddings"])
-                self._client = _chroma_client(self.path / "chroma")
-                self._collection = self._client.get_collection(collection_name(self.meta["embeddings"]),
-                                                               embedding_function=None)
+                remote = self.meta.get("chroma")
+                try:
+                    self._client, name = _vector_store(self.path, self.meta["embeddings"], remote)
+                    self._collection = self._client.get_collection(name, embedding_function=None)
+                except Exception as exc:  # noqa: BLE001  as in dense(); the next search tries again
+                    if remote is None:
+                        raise
+                    if self._client is not None:
+                        self._client.close()
+                    self._client = None
+                    raise _unavailable(remote, exc) from exc
             return self._collection
 
 
 def open_index(settings: Settings, fingerprint: str | None = None) -> Index | None:
-    """The serving build; None when there is none, or when `fingerprint` is given and the build's differs (stale)."""
+    """The serving build; None when there is none, when `fingerprint` is given and the build's differs (stale), or
+    when its vectors are not where the settings keep them (embedded, or which Chroma server)."""
     root = index_root(settings)
     name = _current_name(root)
     if name is None:
@@ -148,6 +185,8 @@ def open_index(settings: Settings, fingerprint: str | None = None) -> Index | No
         return None
     if meta.get("format") != INDEX_FORMAT or fingerprint is not None and meta.get("fingerprint") != fingerprint:
         return None
+    if meta.get("embedder") != "none" and meta.get("chroma", {}).get("server") != _server(settings):
+        return None
     return Index(root / name, meta)
 
 
@@ -156,7 +195,7 @@ def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], do
     """Build a new index and make it the serving one; returns its directory. Concurrent builders take turns."""
     root = index_root(settings)
     with _builder_lock(root):
-        return _build(root, settings.embeddings, clauses, tasks, docs, fingerprint, tokenize, progress)
+        return _build(settings, clauses, tasks, docs, fingerprint, tokenize, progress)
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
@@ -198,13 +237,13 @@ def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wante
     if progress:
         progress("解析文件…")
     clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
-    path = _build(index_root(settings), settings.embeddings, clauses, extract_tasks(clauses),
-                  [meta for meta, _ in sources], wanted, tokenize, progress)
+    path = _build(settings, clauses, extract_tasks(clauses), [meta for meta, _ in sources], wanted, tokenize, progress)
     return Index(path, _read_json(path / "meta.json"))
 
 
-def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
+def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
            fingerprint: str, tokenize: Tokenize, progress: Progress | None) -> Path:
+    root, embed_spec, server = index_root(settings), settings.embeddings, _server(settings)
     say = progress or (lambda message: None)
     if not clauses:
         raise ValueError("没有可以编入索引的条款：请检查 manifest.json 与文件内容。")
@@ -223,19 +262,22 @@ def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task]
     say(f"建立 BM25 索引（{len(texts)} 个条款）…")
     _build_bm25(work / "bm25", [tokenize(text) for text in texts])
     dim = embedded = 0
+    remote = None
     if embeddings is not None:
         known = _previous_vectors(root, embed_spec)
         if reused := sum(text in known for text in texts):
             say(f"沿用上一版索引中 {reused} 个未变条款的向量…")
+        if server is not None:
+            remote = {"server": server, "collection": server_collection_name(embed_spec, _store_id(root), name)}
         reusing = _Reusing(embeddings, known)
-        dim = _build_chroma(work / "chroma", embed_spec, reusing, clauses, texts, say)
+        dim = _build_chroma(work, embed_spec, remote, reusing, clauses, texts, say)
         embedded = reusing.embedded
 
     seconds = round(time.monotonic() - started, 2)
     _write_json(work / "meta.json", {
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
-        "dim": dim,
+        "dim": dim, **({"chroma": remote} if remote else {}),
         "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks),
                                         "embedded": embedded},
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
@@ -245,6 +287,8 @@ def _build(root: Path, embed_spec: str, clauses: list[Clause], tasks: list[Task]
     previous = _current_name(root)
     _point_current(root, final.name)
     _remove(root, keep=lambda entry: entry in (final.name, previous))  # readers may still hold the previous one
+    if server is not None:
+        _drop_server_collections(root, server, keep=(final.name, previous))
     say(f"索引已建好：{len(clauses)} 个条款，{len(tasks)} 项任务，用时 {seconds:.1f} 秒。")
     return final
 
@@ -256,12 +300,12 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
     retriever.save(str(path))
 
 
-def _build_chroma(path: Path, embed_spec: str, embeddings: Embeddings, clauses: list[Clause], texts: list[str],
-                  say: Progress) -> int:
+def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings, clauses: list[Clause],
+                  texts: list[str], say: Progress) -> int:
     from langchain_chroma import Chroma
-    client = _chroma_client(path)
+    client, name = _vector_store(build, embed_spec, remote)
     try:
-        store = Chroma(collection_name=collection_name(embed_spec), embedding_function=embeddings, client=client,
+        store = Chroma(collection_name=name, embedding_function=embeddings, client=client,
                        collection_configuration={"hnsw": {"space": "cosine"}})
         for start in range(0, len(clauses), EMBED_BATCH):
             say(f"嵌入 {start}/{len(clauses)} 条款…")
@@ -303,20 +347,77 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
         return {}
-    client = _chroma_client(root / name / "chroma")
-    try:
-        stored = client.get_collection(collection_name(embed_spec), embedding_function=None).get(
-            include=["documents", "embeddings"])
-    except Exception:  # noqa: BLE001  a damaged store only means embedding everything again
+    client = None
+    try:  # from wherever that build kept them: switching to a server (or back) still reuses them
+        client, collection = _vector_store(root / name, embed_spec, meta.get("chroma"))
+        stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
+    except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
         return {}
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     return dict(zip(stored["documents"], np.asarray(stored["embeddings"], dtype=np.float32).tolist()))
 
 
-def _chroma_client(path: Path):
+def _server(settings: Settings) -> dict | None:
+    """The configured Chroma server; None keeps each build's vectors in its own embedded store."""
+    return {"host": settings.chroma_host, "port": settings.chroma_port} if settings.chroma_host else None
+
+
+def _vector_store(build: Path, embed_spec: str, remote: dict | None):
+    """(Chroma client, collection name) of a build's vectors: its own embedded store, or its collection on a server."""
+    if remote is None:
+        return _chroma_client(None, build / "chroma"), collection_name(embed_spec)
+    return _chroma_client(remote["server"]), remote["collection"]
+
+
+def _chroma_client(server: dict | None, path: Path | None = None):
+    """A client of the Chroma server, or without one of the embedded store at `path`; never telemetry."""
     import chromadb
-    return chromadb.PersistentClient(path=str(path), settings=chromadb.Settings(anonymized_telemetry=False))
+    options = chromadb.Settings(anonymized_telemetry=False)
+    if server is None:
+        return chromadb.PersistentClient(path=str(path), settings=options)
+    return chromadb.HttpClient(host=server["host"], port=server["port"], settings=options)
+
+
+def _unavailable(remote: dict, exc: Exception) -> VectorStoreUnavailable:
+    server = remote["server"]
+    return VectorStoreUnavailable(
+        f"Chroma 服务器 {server['host']}:{server['port']} 上的向量集合 {remote['collection']} 无法使用（{exc}）")
+
+
+def _store_id(root: Path) -> str:
+    """This data_dir's id in collection names, made on first use (only ever called under the builder lock)."""
+    path = root / STORE_ID
+    try:
+        stored = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        stored = ""
+    if re.fullmatch(r"[0-9a-f]{8}", stored):
+        return stored
+    store_id = secrets.token_hex(4)
+    pending = root / f"{STORE_ID}.{os.getpid()}.tmp"
+    pending.write_text(store_id + "\n", encoding="utf-8")
+    os.replace(pending, path)
+    return store_id
+
+
+def _drop_server_collections(root: Path, server: dict, keep: Iterable[str | None]) -> None:
+    """Delete this data_dir's collections whose build is not kept: removed builds and killed builds' leftovers."""
+    kept = {name.removeprefix(_BUILD) for name in keep if name}
+    ours = re.compile(rf"clauses-.+-{re.escape(_store_id(root))}-({_STAMP})")
+    client = None
+    try:
+        client = _chroma_client(server)
+        for collection in client.list_collections():
+            match = ours.fullmatch(collection.name)
+            if match and match.group(1) not in kept:
+                client.delete_collection(collection.name)
+    except Exception as exc:  # noqa: BLE001  the build is done; the next one sweeps again
+        log.warning("未能清理 Chroma 服务器上的旧向量集合：%s", exc)
+    finally:
+        if client is not None:
+            client.close()
 
 
 @contextmanager
