@@ -33,10 +33,12 @@ _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 _YEAR = re.compile(r"(20\d{2})\s*年?")
 _PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
-_TASK_NO = re.compile(r"(?:任务|第)\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)?")
+_TASK_NO = re.compile(r"任务\s*(\d{1,2})(?!\d)|第\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)")
 _ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
-_CITY = re.compile(r"(北京|上海|天津|重庆|郑州|洛阳|新乡|商丘|许昌|平顶山|安阳|焦作|濮阳|漯河|三门峡|南阳|信阳|周口|驻马店|鹤壁|济源|"
-                   r"广州|深圳|杭州|南京|武汉|成都|西安|苏州|石家庄|济南|合肥|长沙|[\u4e00-\u9fa5]{2,3}(?<!开封)市(?!场|政|级|区|委|环委|民))")
+# Cities the knowledge base does not cover; a generic "XX市" would also catch 城市, 超市, 全市 …
+_CITY = re.compile(r"(北京|上海|天津|重庆|郑州|洛阳|新乡|商丘|许昌|平顶山|安阳|焦作|濮阳|漯河|三门峡|南阳|信阳|周口|驻马店|"
+                   r"鹤壁|济源|广州|深圳|杭州|南京|武汉|成都|西安|苏州|石家庄|济南|合肥|长沙|太原|沈阳|长春|哈尔滨|"
+                   r"福州|南昌|昆明|贵阳|南宁|海口|兰州|西宁|银川|乌鲁木齐|呼和浩特|拉萨|青岛|大连|宁波|厦门)(?:市|的|地区)?")
 _FOLLOW_UP = re.compile(r"^(那|那么|它|它们|这个|这项|该|其|此|上述|还有|另外)|呢[?？]?$")
 
 @cache
@@ -128,7 +130,7 @@ def analyse(text: str) -> Query:
     if m := _PLAN_REF.search(text):
         q.plan_ref = f"{m.group(1)}({m.group(2)}){m.group(3) or ''}"
     elif m := _TASK_NO.search(text):
-        q.task_no = int(m.group(1))
+        q.task_no = int(m.group(1) or m.group(2))
     if m := _ARTICLE.search(text):
         q.article = f"第{m.group(1)}条" if not m.group(1).isdigit() else f"第{int_to_cn(int(m.group(1)))}条"
     for role, pattern in _ROLE_WORDS.items():

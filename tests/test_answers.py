@@ -129,3 +129,13 @@ def test_hostile_input_gets_an_answer_object(service, question):
     answer = service.answer(question)
     assert answer.status in ("answered", "not_found", "refused")
     assert answer.answer and "Traceback" not in answer.answer
+
+
+@pytest.mark.parametrize("question, ref", [
+    ("开封市不进入全国168个重点城市后多少名", "三(一)1"),
+    ("第5项任务是什么", "三(三)5"),
+    ("县区综合指数不得高于倒数第20位的什么", "三(一)1"),
+])
+def test_city_words_and_ordinals_are_not_misread(service, question, ref):
+    answer = service.answer(question)
+    assert answer.status == "answered" and answer.citations[0].ref == ref
