@@ -15,7 +15,6 @@ from pathlib import Path
 
 from ingest.law import count_articles
 from ingest.model import DocMeta
-from ingest.readers import UnreadableSource, read_source
 from ingest.structure import parse_document
 from kbase.corpus import load_corpus
 from kbase.settings import Settings
@@ -64,6 +63,7 @@ def guess_kind(title: str, text: str) -> str:
 
 def add_document(settings: Settings, path: Path, progress=None, **overrides) -> DocMeta:
     """Read, parse and index a document; a same-titled (or same-id) document becomes an older version of it."""
+    from ingest.readers import UnreadableSource, read_source  # trafilatura, docx, pypdf: only when adding
     try:
         source = read_source(Path(path))
     except UnreadableSource as exc:
