@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import sys
@@ -54,7 +55,8 @@ def ask(ctx, question: str, as_json: bool, audience: str, today) -> None:
     """Answer QUESTION; `-` reads one question per line from stdin (one JSON object per line)."""
     from kbase.render import render_text, safe_answer
     service = _service(ctx, today)
-    lines = sys.stdin if question == "-" else [question]
+    # undecodable bytes in a line must not end the batch: they become U+FFFD and that line gets its answer
+    lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if question == "-" else [question]
     for line in lines:
         answer = safe_answer(service, line.rstrip("\r\n"), audience)
         _emit(answer.contract()) if as_json else click.echo(render_text(answer) + "\n")

@@ -82,8 +82,9 @@ def test_real_subprocess_streams_answers(env):
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())  # flushed before stdin is closed
     assert first["status"] == "answered" and "三(三)5" in [c["ref"] for c in first["citations"]]
+    proc.stdin.buffer.write(b"\xff\xfe\x80 broken bytes\n")
     out, _ = proc.communicate("<b>onclick</b>\n", timeout=60)
-    assert proc.returncode == 0 and len(out.splitlines()) == 1
+    assert proc.returncode == 0 and len(out.splitlines()) == 2
 
 
 def test_eval_reports_pass_rates_per_kind(env, tmp_path):
