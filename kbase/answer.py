@@ -96,7 +96,7 @@ class Answerer:
 
     def closeness(self, q: Query, text: str) -> float:
         """How well a sentence fits the question: its words, then their order."""
-        return self.retriever.coverage(q.tokens + q.expanded, text) + 0.5 * bigram_overlap(q.text, text)
+        return self.retriever.coverage(q.tokens, text) + 0.5 * bigram_overlap(q.text, text)
 
     def _relevant(self, q: Query, hit: Hit) -> bool:
         if q.english and not q.tokens:
@@ -195,12 +195,20 @@ class Answerer:
         targets = [t for t in find_targets(clause.sentences) if t.text == sentence.strip()]
         summary = ""
         if targets:
-            target = max(targets, key=lambda t: self.closeness(q, t.metric))
-            if self.closeness(q, target.metric) >= 0.3:
+            target = self._asked_target(q, targets)
+            if self.closeness(q, target.metric) >= 0.3 or len(targets) > 1:
                 summary = f"{target.metric}：{fmt_target(target)}\n"
         body = f"{summary}原文：「{sentence}」\n（依据《{clause.meta.title}》{clause.ref}）"
         return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
                       kind="target")
+
+    def _asked_target(self, q: Query, targets: list) -> object:
+        """The target whose metric names what the question asks; words every metric shares don't decide."""
+        words = [t for t in q.tokens if len(t) > 1]
+        shared = {w for w in words if all(w in t.metric for t in targets)}
+        telling = [w for w in words if w not in shared]
+        return max(targets, key=lambda t: (self.retriever.coverage(telling, t.metric) if telling else 0.0,
+                                           self.closeness(q, t.metric)))
 
     def _outline(self, q: Query, clause: Clause, children: list[Clause]) -> Answer:
         items = "\n".join(f"{i}. {c.heading}" for i, c in enumerate(children, 1))

@@ -18,16 +18,18 @@ _INJECTION = re.compile(
     r"ignore\s+(all|any|the|previous|above)|disregard\s+(all|previous|the)|you\s+are\s+now|jailbreak|扮演|角色扮演", re.I)
 
 _ROLE_WORDS = {
-    "support": re.compile(r"配合|协助|支持单位|协办"),
+    "support": re.compile(r"配合|协助|支持单位|协办|support|assist", re.I),
     "any": re.compile(r"参与|涉及|有关"),
     "implement": re.compile(r"负责落实|落实单位|哪些县区|哪个县"),
     "shared": re.compile(r"按职责分工|共同负责"),
-    "lead": re.compile(r"牵头|主责|谁负责|由谁|(哪个|哪些)(部门|单位)|责任单位|负责单位|主管|谁来管|谁管"),
+    "lead": re.compile(r"牵头|主责|谁负责|由谁|(哪个|哪些)(部门|单位)|责任单位|负责单位|主管|谁来管|谁管|"
+                       r"who (leads|is responsible|is in charge)|which (department|agency)|responsible", re.I),
 }
-_AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|所有任务|列出")
+_AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|"
+                        r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|which tasks|what tasks|list (the |all )?tasks", re.I)
 _DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
 _TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
-_LAW = re.compile(r"法律|(?<![违方办])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
+_LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
 _PLAN_HINT = re.compile(r"方案|开封|我市|全市|行动|任务|县区")
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")

@@ -56,7 +56,11 @@ class Retriever:
         self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
         self._df: dict[str, int] = {}
         self._warned = False
-        self._synonyms = {w.lower(): [x.lower() for x in group] for group in glossary()["synonyms"] for w in group}
+        self._synonyms: dict[str, list[str]] = {}  # a word in several groups has all of their words
+        for group in glossary()["synonyms"]:
+            for word in group:
+                self._synonyms.setdefault(word.lower(), [word.lower()])
+                self._synonyms[word.lower()] += [w.lower() for w in group if w.lower() not in self._synonyms[word.lower()]]
 
     def idf(self, token: str) -> float:
         if token not in self._df:
