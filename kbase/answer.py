@@ -11,7 +11,7 @@ from kbase.model import Answer, Audience, Citation
 from kbase.query import Query, analyse, clean, name_documents
 from kbase.retrieve import Hit, Retriever, bigram_overlap, visible_docs
 from kbase.session import Session
-from kbase.versions import version_note
+from kbase.versions import series, version_note
 
 NOT_FOUND = "抱歉，现有文件中没有找到与这个问题直接相关的规定。"
 INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题，不执行其他指令。"
@@ -54,6 +54,11 @@ class Answerer:
         self.settings = settings
         self.retriever = Retriever(index, settings)
         self.tasks_by_key = {f"{t.doc}::{t.ref}": t for t in index.tasks}
+        self.versions = series(index.docs.values())
+        self.children: dict[str, list[Clause]] = {}
+        for clause in index.clauses.values():
+            if clause.parent:
+                self.children.setdefault(f"{clause.doc}::{clause.parent}", []).append(clause)
 
     def warm_up(self) -> None:
         """Load the tokenizer, BM25 and the embedder now, so the first question is as fast as the rest."""
@@ -71,8 +76,8 @@ class Answerer:
             return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
         result = self._route(q, audience, session, today)
         result.question = question
-        notes = dict.fromkeys(version_note(self.index.docs[c.doc], self.index.docs.values(), today)
-                              for c in result.citations if c.doc in self.index.docs)
+        notes = dict.fromkeys(version_note(meta, self.versions[meta.series_id], today)
+                              for meta in (self.index.docs.get(c.doc) for c in result.citations) if meta)
         result.answer += "".join(f"\n{note}" for note in notes if note)
         if session is not None:
             session.remember(result)
@@ -86,6 +91,8 @@ class Answerer:
             return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
         if q.kind == "aggregate":
             return self._aggregate(q, audience, today)
+        if q.kind == "issuance":
+            return self._issuance(q, audience, session, today)
         within = set(session.context()) if session is not None and q.follow_up else None
         hits = self.retriever.search(q, audience, within=within, today=today)
         if not hits or (not within and not self._relevant(q, hits[0])):
@@ -99,9 +106,7 @@ class Answerer:
         return self.retriever.coverage(q.tokens, text) + 0.5 * bigram_overlap(q.text, text)
 
     def _relevant(self, q: Query, hit: Hit) -> bool:
-        if q.english and not q.tokens:
-            return hit.dense >= 0.80
-        return hit.coverage >= self.settings.min_relevance
+        return hit.coverage >= self.settings.min_relevance  # English: over the glossary's Chinese terms
 
     def _year_covered(self, q: Query, clause: Clause) -> bool:
         meta = clause.meta
@@ -133,7 +138,7 @@ class Answerer:
 
     def _by_kind(self, q: Query, hits: list[Hit], today: dt.date) -> Answer:
         top = hits[0].clause
-        children = [c for c in self.index.clauses.values() if c.doc == top.doc and c.parent == top.ref]
+        children = self.children.get(top.key, [])
         if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
             return self._outline(q, top, children)
         if q.kind == "responsibility" and role_blocks(top.text):
@@ -198,6 +203,9 @@ class Answerer:
             target = self._asked_target(q, targets)
             if self.closeness(q, target.metric) >= 0.3 or len(targets) > 1:
                 summary = f"{target.metric}：{fmt_target(target)}\n"
+        unstated = [y for y in q.years if str(y) not in sentence]
+        if unstated:  # "2024年PM2.5目标": the plan sets 2025's; say so rather than pass it off as 2024's
+            summary = f"文件没有单独规定{unstated[0]}年的目标，所列为原文规定的目标。\n" + summary
         body = f"{summary}原文：「{sentence}」\n（依据《{clause.meta.title}》{clause.ref}）"
         return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
                       kind="target")
@@ -209,6 +217,34 @@ class Answerer:
         telling = [w for w in words if w not in shared]
         return max(targets, key=lambda t: (self.retriever.coverage(telling, t.metric) if telling else 0.0,
                                            self.closeness(q, t.metric)))
+
+    def _issuance(self, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
+        """Who issued a document and when, from its metadata, cited to the document's opening text."""
+        docs = visible_docs(self.index, audience, today, history=q.history)
+        candidates = [d for d in q.named_docs if d in docs]
+        if not candidates and session is not None and session.context():
+            candidates = [session.context()[0].split("::")[0]]
+        if not candidates:
+            hits = self.retriever.search(q, audience, today=today)
+            candidates = [hits[0].clause.doc] if hits else []
+        preface = self.index.clauses.get(f"{candidates[0]}::序") if candidates else None
+        if preface is None:
+            return self._not_found(q, NOT_FOUND)
+        meta = preface.meta
+        verb = "印发" if meta.kind == "plan" else "公布（现行文本）"
+        facts = [f"由{meta.issuer}" if meta.issuer else "", f"于{fmt_date(meta.issued)}{verb}" if meta.issued else verb]
+        if meta.doc_number:
+            facts.append(f"，文号{meta.doc_number}")
+        if meta.effective and meta.effective != meta.issued:
+            facts.append(f"，自{fmt_date(meta.effective)}起施行")
+        if meta.expires:
+            facts.append(f"，有效期至{fmt_date(meta.expires)}")
+        marks = [m for m in (meta.issued and f"{meta.issued.year}年{meta.issued.month}月{meta.issued.day}",
+                             meta.issued and meta.issued.isoformat(), meta.issuer) if m]
+        quote = next((s for m in marks for s in preface.sentences if m in s), preface.sentences[0])
+        body = f"《{meta.title}》{''.join(facts)}。\n原文：「{quote}」"
+        return Answer(question=q.text, status="answered", answer=body, citations=[cite(preface, quote)],
+                      kind="issuance")
 
     def _outline(self, q: Query, clause: Clause, children: list[Clause]) -> Answer:
         items = "\n".join(f"{i}. {c.heading}" for i, c in enumerate(children, 1))
@@ -260,6 +296,11 @@ class Answerer:
         if q.overdue:
             tasks = [t for t in tasks if any(d.kind == "deadline" and d.date < today for d in t.deadlines)]
             label.append(f"截至{fmt_date(today)}已到期")
+        if not label:  # "黑臭水体消除行动有哪些任务": the tasks under the section the question names
+            section = self._section(q, audience, today)
+            if section is not None:
+                tasks = [t for t in tasks if t.doc == section.doc and t.ref.startswith(section.ref)]
+                label.append(section.heading)
         if not tasks:
             return self._not_found(q, f"没有找到符合条件（{'，'.join(label) or '任务'}）的任务。")
         lines, citations = [], []
@@ -269,8 +310,14 @@ class Answerer:
             lines.append(f"{len(lines) + 1}. {task.ref} {task.title}{detail}")
             quote = next((b for b in role_blocks(clause.text)), clause.sentences[0])
             citations.append(cite(clause, quote))
-        body = f"共{len(tasks)}项任务（{'，'.join(label)}）：\n" + "\n".join(lines)
+        body = f"共{len(tasks)}项任务（{'，'.join(label) or '全部'}）：\n" + "\n".join(lines)
         return Answer(question=q.text, status="answered", answer=body, citations=citations, kind="aggregate")
+
+    def _section(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
+        """The plan section (or task) a task-list question is about, if it names one clearly enough."""
+        hits = self.retriever.search(q, audience, today=today)
+        best = next((h for h in hits if h.clause.meta.kind != "law" and h.clause.ref != "序"), None)
+        return best.clause if best and self._relevant(q, best) else None
 
     @staticmethod
     def _task_detail(task: Task, q: Query, today: dt.date) -> str:

@@ -100,7 +100,9 @@ class Index:
             self.clauses[clause.key] = clause
         self.tasks: list[Task] = [Task.model_validate(t) for t in _read_json(self.path / "tasks.json")]
         self._keys = list(self.clauses)
-        self._clause_docs = np.array([c.doc for c in self.clauses.values()], dtype=object)
+        self._doc_numbers = {doc: n for n, doc in enumerate(self.docs)}
+        # integers, not id strings: np.isin on strings compares one document at a time (clauses x documents)
+        self._clause_docs = np.array([self._doc_numbers[c.doc] for c in self.clauses.values()], dtype=np.int32)
         self._lock = threading.Lock()
         self._retriever = None
         self._client = None
@@ -115,7 +117,8 @@ class Index:
         token_ids = retriever.get_tokens_ids(list(tokens))
         if not token_ids:
             return []
-        mask = None if docs is None else np.isin(self._clause_docs, list(docs)).astype(np.float32)
+        mask = None if docs is None else np.isin(
+            self._clause_docs, [self._doc_numbers[d] for d in docs if d in self._doc_numbers]).astype(np.float32)
         scores = retriever.get_scores_from_ids(token_ids, weight_mask=mask)
         best = np.argsort(-scores, kind="stable")[:k]
         return [(self._keys[i], float(scores[i])) for i in best if scores[i] > 0]

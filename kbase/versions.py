@@ -29,9 +29,8 @@ def in_force(docs: Iterable[DocMeta], today: dt.date) -> set[str]:
     return current
 
 
-def version_note(meta: DocMeta, docs: Iterable[DocMeta], today: dt.date) -> str | None:
-    """A sentence on which version a citation comes from, for documents with more than one version."""
-    versions = series(docs).get(meta.series_id, [])
+def version_note(meta: DocMeta, versions: list[DocMeta], today: dt.date) -> str | None:
+    """A sentence on which version a citation comes from, given all versions of its document (oldest first)."""
     if len(versions) < 2:
         return None
     if meta.id in in_force(versions, today):

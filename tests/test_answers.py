@@ -56,6 +56,11 @@ ANSWERED = [
     ("Who leads the black and smelly water bodies remediation?", PLAN, "三(五)9", ["市城管局"]),
     ("哪个部门对全国环境保护工作实施统一监督管理", "prc-environmental-protection-law", "第十条", ["国务院环境保护主管部门"]),
     ("公民有什么环保义务", "prc-environmental-protection-law", "第六条", ["自觉履行环境保护义务"]),
+    ("这个方案什么时候印发的", PLAN, "序", ["2023年12月15日", "开封市人民政府办公室"]),
+    ("大气污染防治法什么时候发布的", "prc-air-pollution-law", "序", ["2018年10月26日"]),
+    ("住建局负责什么", PLAN, "三(二)2", ["三(八)16"]),
+    ("What is the pesticide use reduction target?", PLAN, "三(七)13", ["5%"]),
+    ("PM2.5浓度2024年要降到多少", PLAN, "二", ["没有单独规定2024年", "43微克/立方米"]),
 ]
 
 
@@ -70,7 +75,8 @@ def test_answered_with_the_right_clause(service, question, doc, ref, facts):
 
 
 @pytest.mark.parametrize("question", ["郑州市PM2.5目标是多少", "2030年开封新能源汽车目标是多少",
-                                      "开封市房价什么时候下降", "开封市地铁几号线最长", "明天天气怎么样"])
+                                      "开封市房价什么时候下降", "开封市地铁几号线最长", "明天天气怎么样",
+                                      "SELECT * FROM tasks", "开封市的GDP是多少"])
 def test_not_found_when_the_sources_do_not_say(service, question):
     answer = service.answer(question)
     assert answer.status == "not_found" and not answer.citations
@@ -93,6 +99,13 @@ def test_aggregates_cite_every_matching_task(service):
     for question in ("哪些任务已经到期了", "已经逾期的任务有哪些"):
         overdue = service.answer(question)
         assert {c.ref for c in overdue.citations} == {"三(二)3", "三(五)10", "三(六)11", "三(九)18"}
+
+
+def test_task_lists_of_a_section_and_of_the_whole_plan(service):
+    section = service.answer("黑臭水体消除行动有哪些任务")
+    assert [c.ref for c in section.citations] == ["三(五)9", "三(五)10"]
+    everything = service.answer("列出所有任务")
+    assert len(everything.citations) == 19 and "共19项任务（全部）" in everything.answer
 
 
 def test_follow_up_resolves_against_the_previous_answer(service):
