@@ -19,13 +19,13 @@ def _progress(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _service(ctx: click.Context, today: dt.datetime | None = None):
+def _service(ctx: click.Context, today: dt.datetime | None = None, long_running: bool = False):
     from kbase.service import Service
     settings: Settings = ctx.obj
     if today:
         settings = settings.model_copy(update={"today": today.date()})
     try:
-        return Service(settings, progress=_progress)
+        return Service(settings, progress=_progress, long_running=long_running)
     except (OSError, ValueError, ImportError) as exc:
         raise click.ClickException(f"无法打开知识库：{exc}") from exc
 
@@ -69,7 +69,7 @@ def chat(ctx, audience: str) -> None:
     """Interactive questions; follow-ups such as 那配合单位呢？ refer to the previous answer."""
     from kbase.render import render_text, safe_answer
     from kbase.session import Session
-    service = _service(ctx)
+    service = _service(ctx, long_running=True)
     session = Session(ttl_seconds=ctx.obj.session_ttl_seconds)
     click.echo("请输入问题（空行或 Ctrl-D 退出）。")
     while True:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 from ingest.ledger import find_deadlines, find_targets, parse_roles, role_blocks
 from ingest.model import Clause, Deadline, Task
@@ -60,9 +61,12 @@ class Answerer:
             if clause.parent:
                 self.children.setdefault(f"{clause.doc}::{clause.parent}", []).append(clause)
 
-    def warm_up(self) -> None:
-        """Load the tokenizer, BM25 and the embedder now, so the first question is as fast as the rest."""
+    def warm_up(self, vectors: bool) -> None:
+        """Load the tokenizer and BM25 now; with `vectors`, also the vector store, in the background (a second
+        of imports most questions never wait for: worth it in a long-running bot, not in a one-shot command)."""
         self.answer("开封市2025年细颗粒物浓度目标")
+        if vectors:
+            threading.Thread(target=self.retriever.warm_dense, name="warm-dense", daemon=True).start()
 
     def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
                today: dt.date | None = None) -> Answer:

@@ -118,6 +118,9 @@ class Retriever:
             self.coverage(q.tokens, self.index.clauses[key].heading + self.index.clauses[key].text)
             >= self.settings.dense_skip_coverage for key, _ in top)
 
+    def warm_dense(self) -> None:
+        self._dense("预热", set(self.index.docs))
+
     def _dense(self, text: str, docs: set[str]) -> list[tuple[str, float]]:
         """Vector search, or nothing when the embedder of this index cannot run here (BM25 still answers)."""
         try:

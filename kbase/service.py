@@ -17,9 +17,10 @@ from kbase.settings import Settings
 class Service:
     """Answers questions over the knowledge base for one audience at a time."""
 
-    def __init__(self, settings: Settings | None = None, progress=None):
+    def __init__(self, settings: Settings | None = None, progress=None, long_running: bool = False):
         self.settings = settings or Settings()
         self._progress = progress
+        self._long_running = long_running
         self._lock = threading.Lock()
         self._open(rebuild=False)
 
@@ -27,7 +28,7 @@ class Service:
         from kbase.index import ensure_index
         index = ensure_index(self.settings, progress=self._progress, rebuild=rebuild)
         answerer = Answerer(index, self.settings)
-        answerer.warm_up()
+        answerer.warm_up(vectors=self._long_running)
         with self._lock:  # readers keep the old index until the new one is complete
             previous = getattr(self, "index", None)
             self.index, self.answerer = index, answerer

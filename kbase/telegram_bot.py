@@ -438,7 +438,7 @@ def run_telegram(settings: Settings, webhook_url: str | None = None, listen: str
         print(problem, file=sys.stderr)
         return 1
     started = time.monotonic()
-    service = Service(settings)
+    service = Service(settings, long_running=True)
     log.info("knowledge base ready in %.1fs", time.monotonic() - started)
     application = build_application(settings, service)
     allowed = [Update.MESSAGE, Update.CALLBACK_QUERY]
