@@ -225,11 +225,17 @@ class FakeBotApi:
 
     async def _queue(self, update: dict) -> None:
         if self._webhook:
-            async with aiohttp.ClientSession() as client:
-                response = await client.post(self._webhook["url"], json=update, headers={
-                    "X-Telegram-Bot-Api-Secret-Token": self._webhook.get("secret_token", "")})
-                self.webhook_statuses.append(response.status)
-            return
+            # like Telegram, retry delivery while the bot's webhook server is not yet accepting connections
+            for attempt in range(50):
+                try:
+                    async with aiohttp.ClientSession() as client:
+                        response = await client.post(self._webhook["url"], json=update, headers={
+                            "X-Telegram-Bot-Api-Secret-Token": self._webhook.get("secret_token", "")})
+                        self.webhook_statuses.append(response.status)
+                    return
+                except aiohttp.ClientConnectorError:
+                    await asyncio.sleep(0.2)
+            raise ConnectionError(f"webhook {self._webhook['url']} never accepted a connection")
         async with self._new_updates:
             self._updates.append(update)
             self._new_updates.notify_all()
