@@ -26,13 +26,17 @@ _ROLE_WORDS = {
                        r"who (leads|is responsible|is in charge)|which (department|agency)|responsible", re.I),
 }
 _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|"
-                        r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|which tasks|what tasks|list (the |all )?tasks", re.I)
+                        r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|(负责|牵头|参与|配合|承担|干)(了)?(什么|哪些)(工作|任务|事)?[?？]?$|"
+                        r"which tasks|what tasks|list (the |all )?tasks", re.I)
 _DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
 _TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
 _LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
 _PLAN_HINT = re.compile(r"方案|开封|我市|全市|行动|任务|县区")
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
+# about the document itself: when or by whom it was issued
+_ISSUANCE = re.compile(r"(什么时候|何时|哪天|哪年|哪一年|什么时间)(印发|发布|出台|发文)|(印发|发布|出台|发文)(时间|日期|单位|机关|部门)|"
+                       r"(谁|哪个(部门|单位|机关))(印发|发布|出台)|(印发|发布|出台)的?[?？]?$")
 _YEAR = re.compile(r"(20\d{2})\s*年?")
 _PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
 _TASK_NO = re.compile(r"任务\s*(\d{1,2})(?!\d)|第\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)")
@@ -144,6 +148,8 @@ def analyse(text: str) -> Query:
 
 
 def _kind(q: Query, text: str) -> str:
+    if _ISSUANCE.search(text):
+        return "issuance"
     if _AGGREGATE.search(text) and (q.departments or q.years or q.overdue or "任务" in text):
         return "aggregate"
     if q.role:

@@ -171,3 +171,14 @@ def test_bundled_corpus_structure():
     assert tasks["三(六)12"].shared[-1] == "开封黄河河务局"
     assert [d.date.isoformat() for d in tasks["三(六)11"].deadlines][:3] == ["2023-12-31", "2024-12-31", "2025-12-31"]
     assert tasks["三(一)1"].deadlines[0].kind == "start"
+
+
+@pytest.mark.parametrize("line, title", [
+    ("推进黑臭水体治理把黑臭水体治理纳入河湖长制重点工作", "推进黑臭水体治理"),
+    ("加强农业节水和面源污染防治50.74万亩高标准农田示范区建设为重点", "加强农业节水和面源污染防治"),
+    ("强化责任落实主要领导是本行政区域第一责任人", "强化责任落实"),
+    ("强化宣传引导。健全生态环境新闻发布机制", "强化宣传引导"),
+    ("主要目标", "主要目标"),
+])
+def test_run_together_titles_split_where_the_body_begins(line, title):
+    assert split_title(line)[0] == title

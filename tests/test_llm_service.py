@@ -20,7 +20,7 @@ def test_service_serves_a_verified_llm_answer_and_falls_back_on_failure(indexed_
         answer = service.answer(QUESTION)
         assert answer.mode == "llm" and answer.status == "answered"
         assert answer.citations[0].ref == "二" and "43微克/立方米" in answer.answer
-        server.script(tool_call({"answer": f"到2025年，目标为35微克/立方米[1]。", "found": True,
+        server.script(tool_call({"answer": "到2025年，目标为35微克/立方米[1]。", "found": True,
                                  "citations": [{"n": 1, "quote": QUOTE}]}))
         wrong = service.answer(QUESTION)
         assert wrong.mode == "extractive" and "43微克/立方米" in wrong.answer
