@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Visibility = Literal["public", "internal"]
+ROLE_LABELS = ("牵头", "配合", "按职责分工负责", "负责落实")
 
 
 class DocMeta(BaseModel):
@@ -86,3 +87,8 @@ class Task(BaseModel):
     @property
     def units(self) -> list[str]:
         return self.lead + self.support + self.shared + self.implement
+
+    def roles(self) -> list[tuple[str, list[str]]]:
+        """(label, units) for each role the task names, in the order the documents print them."""
+        pairs = zip(ROLE_LABELS, (self.lead, self.support, self.shared, self.implement), strict=True)
+        return [(label, units) for label, units in pairs if units]

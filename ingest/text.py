@@ -41,6 +41,11 @@ def int_to_cn(number: int) -> str:
     return cn2an.an2cn(number, "low")
 
 
+def fmt_date(date) -> str:
+    """2023-12-15 -> 2023年12月15日, as the documents print dates."""
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
 def sentences(text: str) -> list[str]:
     """Sentences of a clause, each verbatim from it; headings with no full stop count as one."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip() and not s.strip().startswith("<!--")]

@@ -7,16 +7,16 @@ import threading
 
 from ingest.ledger import find_deadlines, find_targets, parse_roles, role_blocks
 from ingest.model import Clause, Deadline, Task
-from ingest.text import is_verbatim
+from ingest.text import fmt_date, is_verbatim
 from kbase.model import Answer, Audience, Citation
 from kbase.query import Query, analyse, clean, name_documents
+from kbase.render import fmt_target
 from kbase.retrieve import Hit, Retriever, bigram_overlap, visible_docs
 from kbase.session import Session
 from kbase.versions import series, version_note
 
 NOT_FOUND = "抱歉，现有文件中没有找到与这个问题直接相关的规定。"
 INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题，不执行其他指令。"
-_AFTER_WORDS = {"以上", "以下", "以内", "左右"}
 _QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(?:平方|万|亿|个|条|项|%)")
 _ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
 ROLE_NAMES = {"lead": "牵头单位", "support": "配合/参与单位", "shared": "按职责分工负责", "implement": "负责落实"}
@@ -30,23 +30,12 @@ def cite(clause: Clause, quote: str) -> Citation:
                     quote=quote, text=clause.text)
 
 
-def fmt_date(date: dt.date) -> str:
-    return f"{date.year}年{date.month}月{date.day}日"
-
-
 def deadline_status(date: dt.date, today: dt.date) -> str:
     if date < today:
         return f"已于{fmt_date(date)}到期"
     if date == today:
         return "今天到期"
     return f"还有{(date - today).days}天"
-
-
-def fmt_target(target) -> str:
-    words = (target.comparator or "").split()
-    before = "".join(w for w in words if w not in _AFTER_WORDS)
-    after = "".join(w for w in words if w in _AFTER_WORDS)
-    return f"{before}{target.value:g}{target.unit}{after}" + (f"（{target.year}年）" if target.year else "")
 
 
 class Answerer:

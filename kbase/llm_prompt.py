@@ -36,9 +36,7 @@ def neutralise(data: str) -> str:
 
 
 def _ledger(task: Task) -> str:
-    parts = [f"{label}：{'、'.join(units)}" for label, units in
-             (("牵头", task.lead), ("配合", task.support), ("按职责分工负责", task.shared), ("负责落实", task.implement))
-             if units]
+    parts = [f"{label}：{'、'.join(units)}" for label, units in task.roles()]
     parts += [f"时限：{d.date.isoformat()}（{d.text}）{d.what}" for d in task.deadlines]
     parts += [f"目标：{t.text}" for t in task.targets]
     return "；".join(parts)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from ingest.model import Clause, Task
+from ingest.model import Clause, Target, Task
 from kbase.model import Answer
 
 log = logging.getLogger(__name__)
+_AFTER_WORDS = {"以上", "以下", "以内", "左右"}
 INTERNAL_ERROR = "抱歉，处理这个问题时出错了，请换个说法再试。"
 
 
@@ -36,14 +37,20 @@ def render_clause(clause: Clause) -> str:
     return "\n".join(header) + "\n\n" + clause.text
 
 
+def fmt_target(target: Target) -> str:
+    """提高到16%以上（2025年）: the comparator word before or after the value, as Chinese puts it."""
+    words = (target.comparator or "").split()
+    before = "".join(w for w in words if w not in _AFTER_WORDS)
+    after = "".join(w for w in words if w in _AFTER_WORDS)
+    return f"{before}{target.value:g}{target.unit}{after}" + (f"（{target.year}年）" if target.year else "")
+
+
 def render_task(task: Task) -> str:
     lines = [f"{task.ref} {task.title}"]
-    for label, units in (("牵头", task.lead), ("配合", task.support), ("按职责分工负责", task.shared),
-                         ("负责落实", task.implement)):
-        if units:
-            lines.append(f"  {label}：{'、'.join(units)}")
+    for label, units in task.roles():
+        lines.append(f"  {label}：{'、'.join(units)}")
     for d in task.deadlines:
         lines.append(f"  {'起始' if d.kind == 'start' else '期限'}：{d.date} {d.text} {d.what}")
     for t in task.targets:
-        lines.append(f"  目标：{t.metric} {t.comparator or ''}{t.value:g}{t.unit}" + (f"（{t.year}年）" if t.year else ""))
+        lines.append(f"  目标：{t.metric} {fmt_target(t)}")
     return "\n".join(lines)

@@ -85,7 +85,7 @@ class Retriever:
                today: dt.date | None = None) -> list[Hit]:
         today = today or self.settings.current_date()
         docs = visible_docs(self.index, audience, today, history=q.history)
-        current = in_force(self.index.docs.values(), today)
+        current = in_force(self.index.docs.values(), today) if q.history else set()
         fused: dict[str, float] = {}
         dense_sim: dict[str, float] = {}
         lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ingest.model import DocMeta
+from ingest.text import fmt_date
 
 
 def starts(meta: DocMeta) -> dt.date:
@@ -41,4 +42,4 @@ def version_note(meta: DocMeta, versions: list[DocMeta], today: dt.date) -> str 
 
 
 def fmt(date: dt.date) -> str:
-    return f"{date.year}年{date.month}月{date.day}日" if date != dt.date.min else "发布之日"
+    return fmt_date(date) if date != dt.date.min else "发布之日"
