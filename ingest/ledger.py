@@ -115,7 +115,6 @@ _NUMBER = rf"(\d+(?:\.\d+)?)\s*({_UNITS})"
 _BEFORE = re.compile(r"(不低于|不高于|不少于|不超过|超过|低于|高于|达到|提高到|提高|提升到|到达|下降|降低|降至|控制在|减少|为|占比)\s*$")
 _AFTER = re.compile(r"^\s*(以上|以下|以内|左右)")
 _THRESHOLD = re.compile(r"^\s*及(?:以上|以下)")  # "30万千瓦及以上机组" qualifies a thing, sets no goal
-_MEASURE = re.compile(r"(率|比例|比重|占比|浓度|量|数|规模|面积|指数|产量|装机)$")
 _BASELINE = re.compile(r"(?:较|比)(?:\d{4}\s*年|[“\"]?十[一二三四五六七八九]五[”\"]?期间)$")
 _GOAL_YEAR = re.compile(r"(?<![较比在])(?:到|至)?\s*(\d{4})\s*年(?!\s*基础)")
 _METRIC_CUT = re.compile(r"[,，;；。:：]|(?<![较比在])(?:到|至)?\d{4}\s*年(?:\s*年底|底)?(?:前|起)?")
@@ -143,8 +142,8 @@ def find_targets(sentences: list[str]) -> list[Target]:
                 metric = re.split(r"[,，;；。]", sentence[m.end():])[0].lstrip("以上下内").strip()
             elif metric.endswith("基础上") and targets and targets[-1].text == sentence.strip():
                 metric = targets[-1].metric  # "或在2020年基础上提高5个百分点": the same measure, relative
-            elif not _MEASURE.search(metric) and targets and targets[-1].text == sentence.strip():
-                # "收集率不低于75%,兰考县、尉氏县不低于55%": the list's later items share the earlier measure
+            elif re.search(r"[县区市]$", metric) and targets and targets[-1].text == sentence.strip():
+                # "收集率不低于75%,兰考县、尉氏县不低于55%": places listed after a measure share it
                 metric += re.split(r"[)）的]", targets[-1].metric)[-1]
             targets.append(Target(metric=metric, value=value, unit=unit, year=year_hint, comparator=comparator,
                                   text=sentence.strip()))

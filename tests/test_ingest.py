@@ -182,3 +182,11 @@ def test_bundled_corpus_structure():
 ])
 def test_run_together_titles_split_where_the_body_begins(line, title):
     assert split_title(line)[0] == title
+
+
+def test_places_after_a_measure_share_it_but_verbs_do_not():
+    targets = find_targets(["到2025年,市建成区(含祥符区)生活污水集中收集率不低于75%,兰考县、杞县不低于55%。",
+                            "到2025年,全市新能源汽车产量超过10万辆,努力建成150亿级新能源车汽车产业集群。"])
+    by_value = {t.value: t for t in targets}
+    assert by_value[55].metric == "兰考县、杞县生活污水集中收集率"
+    assert by_value[150].metric == "努力建成"
