@@ -216,10 +216,10 @@ def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: 
 
 
 def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) -> str:
-    from ingest.lexicon import DATA_DIR
+    import ingest
     from ingest.structure import PARSER_VERSION
-    # Tokens and the task ledger depend on the lexicon data as much as on the parser's code.
-    return fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(DATA_DIR)}")
+    # Clauses, tokens and the task ledger follow the ingest code and its lexicon data: any edit rebuilds.
+    return fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(Path(ingest.__file__).parent)}")
 
 
 @contextmanager
@@ -461,7 +461,7 @@ def _remove(root: Path, keep: Callable[[str], bool]) -> None:
 
 def _files_digest(folder: Path) -> str:
     digest = hashlib.sha256()
-    for file in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+    for file in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt")):
         digest.update(file.name.encode("utf-8") + b"\0" + file.read_bytes())
     return digest.hexdigest()[:12]
 
