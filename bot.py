@@ -53,7 +53,7 @@ def cli(ctx: click.Context) -> None:
 @click.pass_context
 def ask(ctx, question: str, as_json: bool, audience: str, today) -> None:
     """Answer QUESTION; `-` reads one question per line from stdin (one JSON object per line)."""
-    from kbase.render import render_text, safe_answer
+    from kbase.channels.text import render_text, safe_answer
     service = _service(ctx, today)
     # undecodable bytes in a line must not end the batch: they become U+FFFD and that line gets its answer
     lines = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if question == "-" else [question]
@@ -67,8 +67,8 @@ def ask(ctx, question: str, as_json: bool, audience: str, today) -> None:
 @click.pass_context
 def chat(ctx, audience: str) -> None:
     """Interactive questions; follow-ups such as 那配合单位呢？ refer to the previous answer."""
-    from kbase.render import render_text, safe_answer
-    from kbase.session import Session
+    from kbase.answering.session import Session
+    from kbase.channels.text import render_text, safe_answer
     service = _service(ctx, long_running=True)
     session = Session(ttl_seconds=ctx.obj.session_ttl_seconds)
     click.echo("请输入问题（空行或 Ctrl-D 退出）。")
@@ -89,7 +89,7 @@ def ingest(ctx, rebuild: bool) -> None:
     """Build the index of the knowledge base (atomic: a crash keeps the previous index); add or remove documents."""
     if ctx.invoked_subcommand:
         return
-    from kbase.index import ensure_index
+    from kbase.store.build import ensure_index
     index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
     click.echo(f"索引就绪：{len(index.docs)} 份文件，{len(index.clauses)} 个条款，{len(index.tasks)} 项任务。")
 
@@ -107,7 +107,7 @@ def ingest(ctx, rebuild: bool) -> None:
 @click.pass_context
 def ingest_add(ctx, path: Path, doc_id, title, issuer, doc_number, issued, effective, expires, visibility) -> None:
     """Add a .txt .md .docx .html or .pdf document; metadata printed in it fills absent flags."""
-    from kbase.library import LibraryError, add_document
+    from kbase.store.library import LibraryError, add_document
     dates = {k: v.date() if v else None for k, v in (("issued", issued), ("effective", effective), ("expires", expires))}
     try:
         meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
@@ -123,7 +123,7 @@ def ingest_add(ctx, path: Path, doc_id, title, issuer, doc_number, issued, effec
 @click.pass_context
 def ingest_remove(ctx, doc_id: str) -> None:
     """Remove a document from the knowledge base."""
-    from kbase.library import LibraryError, remove_document
+    from kbase.store.library import LibraryError, remove_document
     try:
         meta = remove_document(ctx.obj, doc_id, progress=_progress)
     except LibraryError as exc:
@@ -152,7 +152,7 @@ def sources(ctx, as_json: bool) -> None:
 @click.pass_context
 def show(ctx, doc: str, ref: str, as_json: bool) -> None:
     """Show clause REF of document DOC with its heading path and metadata."""
-    from kbase.render import render_clause
+    from kbase.channels.text import render_clause
     clause = _service(ctx).show(doc, ref)
     if clause is None:
         raise click.ClickException(f"找不到条款：{doc} {ref}（示例：show kaifeng-eco-plan-2023-2025 三(三)5）")
@@ -167,7 +167,7 @@ def show(ctx, doc: str, ref: str, as_json: bool) -> None:
 @click.pass_context
 def tasks(ctx, as_json: bool, dept: str | None, year: int | None, doc: str | None) -> None:
     """The task ledger: who leads, supports, shares and implements each numbered task, by when."""
-    from kbase.render import render_task
+    from kbase.channels.text import render_task
     found = _service(ctx).tasks(dept=dept, year=year, doc=doc)
     if as_json:
         _emit([t.model_dump(mode="json") for t in found])
@@ -184,7 +184,7 @@ def tasks(ctx, as_json: bool, dept: str | None, year: int | None, doc: str | Non
 @click.pass_context
 def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
     """Pass rates per kind on a question set in the format of shared/eval/dev.jsonl."""
-    from kbase.evaluate import format_comparison, format_report, load_questions, run_eval
+    from kbase.bench.evaluate import format_comparison, format_report, load_questions, run_eval
     from kbase.service import Service
     settings: Settings = ctx.obj
     modes = [m for m in ("extractive", "llm") if mode in (m, "both") and (m == "extractive" or settings.llm_enabled)]
@@ -204,7 +204,7 @@ def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
 @click.pass_context
 def bench(ctx, quick: bool) -> None:
     """Startup, warm ms per question and peak RSS, side by side with a naive LangChain baseline."""
-    from kbase.bench import QUESTIONS, format_table, run_bench
+    from kbase.bench.run import QUESTIONS, format_table, run_bench
     click.echo(format_table(run_bench(ctx.obj, QUESTIONS, quick=quick)))
 
 
@@ -215,7 +215,7 @@ def bench(ctx, quick: bool) -> None:
 @click.pass_context
 def telegram(ctx, webhook_url: str | None, listen: str, port: int) -> None:
     """Run the Telegram bot until SIGINT/SIGTERM."""
-    from kbase.telegram_bot import run_telegram
+    from kbase.channels.telegram.run import run_telegram
     sys.exit(run_telegram(ctx.obj, webhook_url=webhook_url, listen=listen, port=port))
 
 

@@ -7,10 +7,10 @@ import threading
 from ingest.lexicon import resolve_department
 from ingest.model import Clause, DocMeta, Task
 from ingest.text import fold
-from kbase.answer import Answerer
+from kbase.answering.answerer import Answerer
+from kbase.answering.retrieve import visible_docs
+from kbase.answering.session import Session
 from kbase.model import Answer, Audience
-from kbase.retrieve import visible_docs
-from kbase.session import Session
 from kbase.settings import Settings
 
 
@@ -25,7 +25,7 @@ class Service:
         self._open(rebuild=False)
 
     def _open(self, rebuild: bool) -> None:
-        from kbase.index import ensure_index
+        from kbase.store.build import ensure_index
         index = ensure_index(self.settings, progress=self._progress, rebuild=rebuild)
         answerer = Answerer(index, self.settings)
         answerer.warm_up(vectors=self._long_running)
@@ -49,7 +49,7 @@ class Service:
         return answer
 
     def _llm(self, extractive: Answer, audience: Audience) -> Answer:
-        from kbase.llm import llm_answer
+        from kbase.llm.client import llm_answer
         keys = list(dict.fromkeys(f"{c.doc}::{c.ref}" for c in extractive.citations))
         docs = visible_docs(self.index, audience)
         clauses = [self.index.clauses[k] for k in keys if k in self.index.clauses and self.index.clauses[k].doc in docs]

@@ -18,7 +18,7 @@ def indexed_settings(tmp_path_factory):
 
     Treat the built index as read-only; a test that rebuilds or breaks it needs its own data_dir (tmp_path).
     """
-    from kbase.index import ensure_index
+    from kbase.store.build import ensure_index
 
     built: dict[tuple[str, str], Settings] = {}
 

@@ -1,0 +1,111 @@
+"""The dispatcher: a question is cleaned and analysed, routed by kind, and answered by one module of kinds/."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from ingest.model import Clause
+from kbase.answering.context import Context
+from kbase.answering.kinds.aggregate import answer_aggregate
+from kbase.answering.kinds.deadline import answer_deadline
+from kbase.answering.kinds.issuance import answer_issuance
+from kbase.answering.kinds.not_found import NOT_FOUND, not_found
+from kbase.answering.kinds.passages import answer_outline, answer_passages
+from kbase.answering.kinds.responsibility import answer_responsibility
+from kbase.answering.kinds.target import answer_target
+from kbase.answering.query import Query, analyse, clean, name_documents
+from kbase.answering.retrieve import Hit, visible_docs
+from kbase.answering.session import Session
+from kbase.model import Answer, Audience
+from kbase.store.versions import version_note
+
+INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题，不执行其他指令。"
+
+
+class Answerer(Context):
+    def warm_up(self, vectors: bool) -> None:
+        """Load the tokenizer and BM25 now; with `vectors`, also the vector store, in the background (a second
+        of imports most questions never wait for: worth it in a long-running bot, not in a one-shot command)."""
+        self.answer("开封市2025年细颗粒物浓度目标")
+        if vectors:
+            threading.Thread(target=self.retriever.warm_dense, name="warm-dense", daemon=True).start()
+
+    def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
+               today: dt.date | None = None) -> Answer:
+        today = today or self.settings.current_date()
+        text, problem = clean(question, self.settings.max_question_chars)
+        if problem:
+            return Answer(question=question, status="refused", answer=problem, kind="invalid")
+        q = analyse(text)
+        name_documents(q, self.index.docs.values())
+        if q.injection:
+            return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
+        result = self._route(q, audience, session, today)
+        result.question = question
+        notes = dict.fromkeys(version_note(meta, self.versions[meta.series_id], today)
+                              for meta in (self.index.docs.get(c.doc) for c in result.citations) if meta)
+        result.answer += "".join(f"\n{note}" for note in notes if note)
+        if session is not None:
+            session.remember(result)
+        return result
+
+    def _route(self, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
+        if q.other_city and q.kind != "law":
+            return not_found(self, q, f"知识库只收录开封市的政策文件和国家法律，没有关于{q.other_city}的规定。")
+        direct = self._typed_ref(q, audience, today)
+        if direct is not None:
+            return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
+        if q.kind == "aggregate":
+            return answer_aggregate(self, q, audience, today)
+        if q.kind == "issuance":
+            return answer_issuance(self, q, audience, session, today)
+        within = set(session.context()) if session is not None and q.follow_up else None
+        hits = self.retriever.search(q, audience, within=within, today=today)
+        if not hits or (not within and not self.relevant(q, hits[0])):
+            return not_found(self, q, NOT_FOUND, hits)
+        if q.years and not within and not _year_covered(q, hits[0].clause):
+            return not_found(self, q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
+        return self._by_kind(q, hits, today)
+
+    def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
+        docs = visible_docs(self.index, audience, today, history=q.history)
+        wanted = None
+        if q.plan_ref:
+            wanted = lambda c: c.ref == q.plan_ref  # noqa: E731
+        elif q.article:
+            wanted = lambda c: c.ref == q.article and (not q.named_docs or c.doc in q.named_docs)  # noqa: E731
+        elif q.task_no:
+            wanted = lambda c: c.level == 3 and c.meta.kind != "law" and c.ref.endswith(f"){q.task_no}")  # noqa: E731
+        if wanted is None:
+            return None
+        matches = [c for c in self.index.clauses.values() if c.doc in docs and wanted(c)]
+        if q.article and len(matches) > 1:
+            hits = self.retriever.search(q, audience, within={c.key for c in matches}, k=1, today=today)
+            return hits[0].clause if hits else None
+        return matches[0] if matches else None
+
+    def _by_kind(self, q: Query, hits: list[Hit], today: dt.date) -> Answer:
+        top = hits[0].clause
+        children = self.children.get(top.key, [])
+        if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
+            return answer_outline(q, top, children)
+        answer = None
+        if q.kind == "responsibility":
+            answer = answer_responsibility(self, q, top)
+        elif q.kind == "deadline":
+            answer = answer_deadline(self, q, top, today)
+        elif q.kind == "target":
+            answer = answer_target(self, q, hits)
+        return answer or answer_passages(self, q, hits)
+
+
+def _year_covered(q: Query, clause: Clause) -> bool:
+    meta = clause.meta
+    first = meta.issued.year if meta.issued else None
+    last = meta.expires.year if meta.expires else None
+    for year in q.years:
+        if str(year) in clause.text:
+            continue
+        if (first and year < first - 5) or (last and year > last):
+            return False
+    return True

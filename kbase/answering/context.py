@@ -1,0 +1,51 @@
+"""What every answer kind works from: the index, the retriever, and what is derived from the index once."""
+from __future__ import annotations
+
+from ingest.model import Clause
+from ingest.text import is_verbatim
+from kbase.answering.kinds.law import with_chapeau
+from kbase.answering.query import Query
+from kbase.answering.retrieve import Hit, Retriever, bigram_overlap
+from kbase.model import Citation
+from kbase.store.versions import series
+
+
+def cite(clause: Clause, quote: str) -> Citation:
+    """A citation whose quote has been checked to be verbatim in the clause (and so in the source)."""
+    if not is_verbatim(quote, clause.text):
+        raise ValueError(f"quote not verbatim in {clause.key}: {quote[:40]}")
+    return Citation(doc=clause.doc, title=clause.meta.title, ref=clause.ref, heading=clause.heading,
+                    quote=quote, text=clause.text)
+
+
+class Context:
+    """The index of one build with its retriever, tasks by clause, section children and document versions."""
+
+    def __init__(self, index, settings):
+        self.index = index
+        self.settings = settings
+        self.retriever = Retriever(index, settings)
+        self.tasks_by_key = {f"{t.doc}::{t.ref}": t for t in index.tasks}
+        self.versions = series(index.docs.values())
+        self.children: dict[str, list[Clause]] = {}
+        for clause in index.clauses.values():
+            if clause.parent:
+                self.children.setdefault(f"{clause.doc}::{clause.parent}", []).append(clause)
+
+    def closeness(self, q: Query, text: str) -> float:
+        """How well a sentence fits the question: its words, then their order."""
+        return self.retriever.coverage(q.tokens, text) + 0.5 * bigram_overlap(q.text, text)
+
+    def relevant(self, q: Query, hit: Hit) -> bool:
+        return hit.coverage >= self.settings.min_relevance  # English: over the glossary's Chinese terms
+
+    def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
+        """The n sentences closest to the question; a runner-up must come close to the best."""
+        sentences = [s for s in clause.sentences if s != clause.heading] or clause.sentences or [clause.text]
+        ranked = sorted(sentences, key=lambda s: (-self.closeness(q, s), sentences.index(s)))
+        best = self.closeness(q, ranked[0])
+        chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.5 * best > 0]
+        return with_chapeau(sentences, chosen)
+
+    def best_sentence(self, q: Query, clause: Clause) -> str:
+        return self.best_sentences(q, clause, 1)[0]

@@ -1,0 +1,29 @@
+"""When something is due: the time phrase closest to the question, as a date with its status against today."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ingest.ledger import find_deadlines
+from ingest.model import Clause
+from ingest.text import fmt_date
+from kbase.answering.context import Context, cite
+from kbase.answering.query import Query
+from kbase.answering.wording import deadline_status
+from kbase.model import Answer
+
+
+def answer_deadline(ctx: Context, q: Query, clause: Clause, today: dt.date) -> Answer | None:
+    """None when the clause states no time."""
+    found = find_deadlines(clause.sentences)
+    candidates = [d for d in found if d.kind == "deadline"] or [d for d in found if d.kind == "start"]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda d: (ctx.closeness(q, d.what), -candidates.index(d)))
+    sentence = next(s for s in clause.sentences if best.text in s)
+    if best.kind == "start":
+        status = f"自{best.date.year}年起执行"
+    else:
+        status = f"截止日期{fmt_date(best.date)}，{deadline_status(best.date, today)}（以{fmt_date(today)}计）"
+    body = f"{best.text}{best.what}。{status}。\n原文：「{sentence}」\n（依据《{clause.meta.title}》{clause.ref}）"
+    return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
+                  kind="deadline")

@@ -1,0 +1,365 @@
+"""Side-by-side benchmark: policybot vs a naive LangChain baseline (fixed-size chunks + Chroma + top-4 search),
+and a scale benchmark of policybot alone over synthetic corpora at N times the bundled one (kbase.bench.synth).
+
+Every "startup" and "peak RSS" figure comes from a fresh child process that opens an already built index and
+answers the questions from stdin; "build" is the wall time of a child process that builds an index from scratch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kbase.settings import Settings
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+# The Chinese questions of shared/eval/dev.jsonl, copied so the bench does not depend on ../shared at run time.
+QUESTIONS = [
+    "细颗粒物浓度2025年的目标是多少",
+    "地表水考核断面中要实现水质提升的比例是多少",
+    "主要粮食作物农药使用量要降低多少",
+    "新能源汽车产业集群要达到什么规模",
+    "晋开化工铁路专用线建设由谁牵头",
+    "清洁能源发展由哪个部门牵头",
+    "重点行业超低排放改造谁牵头",
+    "监测监控能力提升的配合单位有哪些",
+    "入河排污口什么时候全部完成整治",
+    "地热供暖规模化利用示范区要建多大",
+    "6个湿地试点项目有哪些",
+    "市生态环境局牵头哪些任务",
+    "开封市地铁3号线什么时候通车",
+    "保障措施有哪些？",
+    "公众如何举报环境违法行为",
+    "黄河干流水质有什么要求",
+    "哪些任务要在2025年年底前完成?",
+    "未取得排污许可证排放大气污染物怎么处罚",
+    "土壤污染防治法什么时候施行",
+    "建设单位的扬尘污染防治费用怎么列支",
+]
+
+BASELINE_CHUNK_SIZE, BASELINE_CHUNK_OVERLAP, BASELINE_TOP_K = 500, 50, 4
+_BASELINE_COLLECTION = "baseline"
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1", **extra}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))
+    return env
+
+
+def _run_child(cmd: list[str], env: dict[str, str], stdin_lines: list[str] | None = None) -> dict:
+    """Run a child to completion: wall time, time to its first stdout line, its own peak RSS, its output lines."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+    if stdin_lines is not None:
+        proc.stdin.write("".join(line + "\n" for line in stdin_lines))
+    proc.stdin.close()
+    first_line_s, lines = None, []
+    for line in proc.stdout:
+        if first_line_s is None:
+            first_line_s = time.perf_counter() - start
+        lines.append(line.rstrip("\n"))
+    # wait4 gives this child's own rusage; RUSAGE_CHILDREN would mix in every other child we ran
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall_s = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return {"wall_s": wall_s, "first_line_s": first_line_s, "peak_rss_mb": usage.ru_maxrss / 1024, "lines": lines}
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    p95_index = min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
+    return {"warm_p50_ms": statistics.median(ordered), "warm_p95_ms": ordered[p95_index]}
+
+
+def bench_policybot(settings: Settings, questions: list[str], measure_build: bool = True) -> dict:
+    env = _child_env(POLICYBOT_DATA_DIR=str(settings.data_dir), POLICYBOT_EMBEDDINGS=settings.embeddings)
+    serve = _run_child([sys.executable, "bot.py", "ask", "--json", "-"], env, questions)
+    result = {"startup_s": serve["first_line_s"], "peak_rss_mb": serve["peak_rss_mb"], "build_s": None}
+
+    from kbase.service import Service
+    service = Service(settings)
+    service.answer(questions[0])
+    timings = []
+    for question in questions:
+        start = time.perf_counter()
+        service.answer(question)
+        timings.append((time.perf_counter() - start) * 1000)
+    result.update(_percentiles(timings))
+
+    if measure_build:
+        with tempfile.TemporaryDirectory(prefix="pb-bench-") as data_dir:
+            build = _run_child([sys.executable, "bot.py", "ingest", "--rebuild"],
+                               {**env, "POLICYBOT_DATA_DIR": data_dir})
+            result["build_s"] = build["wall_s"]
+    return result
+
+
+def bench_baseline(settings: Settings, questions: list[str], max_docs: int | None = None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="pb-baseline-") as store_dir:
+        env = _child_env(POLICYBOT_EMBEDDINGS=settings.embeddings)
+        limit = [] if max_docs is None else ["--max-docs", str(max_docs)]
+        build = _run_child([sys.executable, "-m", "kbase.bench.run", "--baseline-build", store_dir, *limit], env)
+        serve = _run_child([sys.executable, "-m", "kbase.bench.run", "--baseline-serve", store_dir], env,
+                           [questions[0], *questions])
+    timings = [json.loads(line)["ms"] for line in serve["lines"][1:]]
+    return {"startup_s": serve["first_line_s"], "peak_rss_mb": serve["peak_rss_mb"], "build_s": build["wall_s"],
+            "chunks": json.loads(build["lines"][-1])["chunks"], **_percentiles(timings)}
+
+
+def run_bench(settings: Settings, questions: list[str], quick: bool = False) -> dict:
+    """Measure policybot and the naive baseline on the same questions; figures in s, ms and MB.
+
+    quick skips policybot's index build and builds the baseline over the first document only (a smoke run).
+    """
+    return {"questions": len(questions),
+            "policybot": bench_policybot(settings, questions, measure_build=not quick),
+            "baseline": bench_baseline(settings, questions, max_docs=1 if quick else None)}
+
+
+def format_table(result: dict) -> str:
+    rows = [("startup (s)", "startup_s", "{:.2f}"), ("warm ms/question p50", "warm_p50_ms", "{:.1f}"),
+            ("warm ms/question p95", "warm_p95_ms", "{:.1f}"), ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
+            ("index build (s)", "build_s", "{:.1f}")]
+    lines = [f"| {result['questions']} questions | policybot | LangChain baseline |", "| --- | ---: | ---: |"]
+    for label, key, fmt in rows:
+        cells = [fmt.format(result[side][key]) if result[side].get(key) is not None else "–"
+                 for side in ("policybot", "baseline")]
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
+def _baseline_store(store_dir: str, embeddings):
+    import chromadb
+    from langchain_chroma import Chroma
+    return Chroma(collection_name=_BASELINE_COLLECTION, embedding_function=embeddings, persist_directory=store_dir,
+                  client_settings=chromadb.config.Settings(anonymized_telemetry=False, is_persistent=True,
+                                                           persist_directory=store_dir))
+
+
+def _baseline_build(store_dir: str, max_docs: int | None) -> None:
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from kbase.store.embeddings import make_embeddings
+    from kbase.store.sources import load_corpus
+    settings = Settings()
+    splitter = RecursiveCharacterTextSplitter(chunk_size=BASELINE_CHUNK_SIZE, chunk_overlap=BASELINE_CHUNK_OVERLAP)
+    chunks = splitter.split_documents(
+        [Document(page_content=text, metadata={"doc": meta.id}) for meta, text in load_corpus(settings.corpus_dir)[:max_docs]])
+    _baseline_store(store_dir, make_embeddings(settings.embeddings)).add_documents(chunks)
+    print(json.dumps({"chunks": len(chunks)}))
+
+
+def _baseline_serve(store_dir: str) -> None:
+    from kbase.store.embeddings import make_embeddings
+    store = _baseline_store(store_dir, make_embeddings(Settings().embeddings))
+    for line in sys.stdin:
+        start = time.perf_counter()
+        hits = store.similarity_search(line.rstrip("\n"), k=BASELINE_TOP_K)
+        print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "hits": len(hits)}), flush=True)
+
+
+# ------------------------------------------------------------------------------------------- scale mode
+
+
+def scale_questions(count: int = 30, seed: int = 0) -> list[str]:
+    """Questions in the synthetic corpora's vocabulary, one of each kind in turn (responsibility, target, deadline,
+    penalty, aggregate, duty, outline), so every size is asked the same mix."""
+    from kbase.bench.synth import DEPARTMENTS, SUBJECTS, THEMES
+    rng = random.Random(f"policybot-bench-scale:{seed}")
+    kinds = [
+        lambda t: f"{t.objects.pick(rng)}由哪个部门牵头",
+        lambda t: f"{rng.choice(t.targets).metric}的目标是多少",
+        lambda t: f"{t.places.pick(rng)}{t.objects.pick(rng)}什么时候完成",
+        lambda t: f"{t.violations.pick(rng)}怎么处罚",
+        lambda t: f"市{DEPARTMENTS.pick(rng)}牵头哪些任务",
+        lambda t: f"{SUBJECTS.pick(rng)}应当{t.duties.pick(rng)}吗",
+        lambda t: f"{t.groups.pick(rng)}有哪些任务",
+        lambda t: f"{t.pollutants.pick(rng)}的原始监测记录保存多少年",
+        lambda t: f"哪些任务要在{rng.randint(2020, 2028)}年年底前完成",
+        lambda t: f"违反{t.law_topics.pick(rng)}条例{t.violations.pick(rng)}罚款多少",
+    ]
+    questions: list[str] = []
+    while len(questions) < count:
+        question = kinds[len(questions) % len(kinds)](rng.choice(THEMES))
+        if question not in questions:
+            questions.append(question)
+    return questions
+
+
+def _disk_mb(folder: Path) -> float:
+    """Space the files under `folder` take on disk (allocated blocks: Chroma's sqlite preallocates)."""
+    return sum(p.lstat().st_blocks * 512 for p in Path(folder).rglob("*") if p.is_file()) / 2**20
+
+
+def _serving_build(data_dir: Path) -> Path:
+    root = Path(data_dir) / "index"
+    return root / (root / "CURRENT").read_text(encoding="utf-8").strip()
+
+
+def bench_scale_point(scale: float, embeddings: str, questions: list[str], work_dir: Path, seed: int = 0) -> dict:
+    """Generate a corpus of `scale` x the bundled one, build its index in a child `bot.py ingest`, then time the
+    questions in another child that opens that index; figures in s, ms and MB."""
+    from kbase.bench.synth import generate_corpus
+    corpus_dir, data_dir = work_dir / "corpus", work_dir / "data"
+    generate_corpus(corpus_dir, scale, seed=seed)
+    env = _child_env(POLICYBOT_CORPUS_DIR=str(corpus_dir), POLICYBOT_DATA_DIR=str(data_dir),
+                     POLICYBOT_EMBEDDINGS=embeddings)
+    load_before_build = os.getloadavg()[0]
+    build = _run_child([sys.executable, "bot.py", "ingest"], env)
+    build_dir = _serving_build(data_dir)
+    counts = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))["counts"]
+    load_before_query = os.getloadavg()[0]
+    # each question twice: the first pass fills per-word caches (document frequencies), the second shows the rest
+    serve = _run_child([sys.executable, "-m", "kbase.bench.run", "--scale-serve"], env, [*questions, *questions])
+    ready, *answers = (json.loads(line) for line in serve["lines"])
+    if ready["build"] != build_dir.name:
+        raise RuntimeError(f"the query child rebuilt the index ({ready['build']} != {build_dir.name})")
+    first, repeat = answers[:len(questions)], answers[len(questions):]
+    statuses = [a["status"] for a in first]
+    return {"scale": scale, "embeddings": embeddings, "documents": counts["docs"], "clauses": counts["clauses"],
+            "tasks": counts["tasks"], "ingest_s": build["wall_s"], "clauses_per_s": counts["clauses"] / build["wall_s"],
+            "index_mb": _disk_mb(data_dir), "build_rss_mb": build["peak_rss_mb"], "open_s": ready["open_s"],
+            **_percentiles([a["ms"] for a in first]),
+            "repeat_p50_ms": statistics.median(a["ms"] for a in repeat),
+            "slowest": max(first, key=lambda a: a["ms"]),
+            "answered": statuses.count("answered"), "questions": len(questions),
+            "query_rss_mb": serve["peak_rss_mb"], "load_build": load_before_build, "load_query": load_before_query}
+
+
+def run_scale(scales: list[float], embeddings: str, questions: list[str] | None = None, seed: int = 0) -> list[dict]:
+    """bench_scale_point for every size, each in a temporary directory removed afterwards."""
+    questions = questions or scale_questions(seed=seed)
+    results = []
+    for scale in scales:
+        work_dir = Path(tempfile.mkdtemp(prefix=f"pb-scale-{scale:g}x-"))
+        try:
+            results.append(bench_scale_point(scale, embeddings, questions, work_dir, seed))
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    return results
+
+
+def extrapolate_ingest(embedded: dict, lexical_same_size: dict, lexical_target: dict) -> dict:
+    """Estimated ingest wall time with embeddings at `lexical_target`'s size: its measured BM25-only (none) time
+    plus its clauses at the per-clause embedding cost measured at a smaller size (`embedded` less the BM25-only
+    build of the same corpus). Linear in clauses, so slightly optimistic: Chroma's HNSW inserts cost O(log n) each."""
+    per_clause_s = (embedded["ingest_s"] - lexical_same_size["ingest_s"]) / embedded["clauses"]
+    ingest_s = lexical_target["ingest_s"] + per_clause_s * lexical_target["clauses"]
+    return {"scale": lexical_target["scale"], "embeddings": embedded["embeddings"], "extrapolated": True,
+            "documents": lexical_target["documents"], "clauses": lexical_target["clauses"],
+            "tasks": lexical_target["tasks"], "ingest_s": ingest_s, "clauses_per_s": lexical_target["clauses"] / ingest_s,
+            "basis": f"none build at {lexical_target['scale']:g}x + {lexical_target['clauses']} clauses x "
+                     f"{per_clause_s * 1000:.0f} ms/clause of embedding measured at {embedded['scale']:g}x"}
+
+
+def format_scale_table(rows: list[dict]) -> str:
+    columns = [("size", lambda r: f"{r['scale']:g}x"), ("embeddings", lambda r: r["embeddings"]),
+               ("docs", lambda r: f"{r['documents']}"), ("clauses", lambda r: f"{r['clauses']}"),
+               ("ingest s", lambda r: f"{r['ingest_s']:.1f}" + (" (extrapolated)" if r.get("extrapolated") else "")),
+               ("clauses/s", lambda r: f"{r['clauses_per_s']:.1f}" + (" (extrapolated)" if r.get("extrapolated") else "")),
+               ("index MB", lambda r: f"{r['index_mb']:.1f}"), ("build RSS MB", lambda r: f"{r['build_rss_mb']:.0f}"),
+               ("open s", lambda r: f"{r['open_s']:.1f}"),
+               ("p50 ms", lambda r: f"{r['warm_p50_ms']:.0f}"), ("p95 ms", lambda r: f"{r['warm_p95_ms']:.0f}"),
+               ("repeat p50 ms", lambda r: f"{r['repeat_p50_ms']:.0f}"),
+               ("answered", lambda r: f"{r['answered']}/{r['questions']}"),
+               ("query RSS MB", lambda r: f"{r['query_rss_mb']:.0f}"),
+               ("load (build/query)", lambda r: f"{r['load_build']:.1f}/{r['load_query']:.1f}")]
+    lines = ["| " + " | ".join(name for name, _ in columns) + " |",
+             "| " + " | ".join("---" if i < 2 else "---:" for i in range(len(columns))) + " |"]
+    for row in rows:
+        cells = []
+        for _, cell in columns:
+            try:
+                cells.append(cell(row))
+            except KeyError:
+                cells.append("–")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [f"\n{r['embeddings']} {r['scale']:g}x is an extrapolation, not a measurement: {r['basis']}."
+              for r in rows if r.get("extrapolated")]
+    return "\n".join(lines)
+
+
+def _scale_serve() -> None:
+    """Child of bench_scale_point: open the index as the bot does, then answer stdin's questions, one JSON line each."""
+    start = time.perf_counter()
+    from kbase.service import Service
+    service = Service(Settings())
+    print(json.dumps({"open_s": time.perf_counter() - start, "build": service.index.path.name}), flush=True)
+    for line in sys.stdin:
+        start = time.perf_counter()
+        answer = service.answer(line.rstrip("\n"))
+        print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "status": answer.status, "kind": answer.kind,
+                          "question": line.rstrip("\n")}, ensure_ascii=False), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="policybot vs a naive LangChain + Chroma baseline")
+    parser.add_argument("--quick", action="store_true", help="3 questions and no index build (a smoke run)")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON after the table")
+    parser.add_argument("--scale", type=float, nargs="+", metavar="N",
+                        help="instead: policybot alone over synthetic corpora of N x the bundled one (kbase.bench.synth)")
+    parser.add_argument("--embeddings", nargs="+", default=["e5-small"], metavar="SPEC",
+                        help="with --scale: the embedders to build with (e5-small, none, st:...), each at every size")
+    parser.add_argument("--embed-up-to", type=float, metavar="N",
+                        help="with --scale and an embedder other than none: build with it only up to N x and "
+                             "extrapolate its ingest time beyond from the BM25-only (none) builds, which must be asked too")
+    parser.add_argument("--baseline-build", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--scale-serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-serve", metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--max-docs", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline_build:
+        return _baseline_build(args.baseline_build, args.max_docs)
+    if args.baseline_serve:
+        return _baseline_serve(args.baseline_serve)
+    if args.scale_serve:
+        return _scale_serve()
+    if args.scale:
+        rows = scale_main(args.scale, args.embeddings, args.embed_up_to)
+        print(format_scale_table(rows))
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    result = run_bench(Settings(), QUESTIONS[:3] if args.quick else QUESTIONS, quick=args.quick)
+    print(format_table(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def scale_main(scales: list[float], embedders: list[str], embed_up_to: float | None = None) -> list[dict]:
+    """Measured rows for every embedder and size; with embed_up_to, sizes above it of an embedder other than none
+    become extrapolated rows (see extrapolate_ingest) instead of builds."""
+    def measured_sizes(spec: str) -> list[float]:
+        return [s for s in scales if spec == "none" or embed_up_to is None or s <= embed_up_to]
+
+    extrapolating = embed_up_to is not None and any(spec != "none" for spec in embedders) and max(scales) > embed_up_to
+    if extrapolating and ("none" not in embedders or not any(s <= embed_up_to for s in scales)):
+        raise SystemExit("--embed-up-to extrapolates from BM25-only builds: add none to --embeddings and a size <= N")
+    measured = {spec: run_scale(measured_sizes(spec), spec) for spec in embedders}
+    lexical = {row["scale"]: row for row in measured.get("none", [])}
+    rows = []
+    for spec in embedders:
+        rows += measured[spec]
+        if spec != "none" and extrapolating:
+            largest = max(measured[spec], key=lambda r: r["scale"])
+            rows += [extrapolate_ingest(largest, lexical[largest["scale"]], lexical[s])
+                     for s in scales if s not in measured_sizes(spec)]
+    return rows
+
+
+if __name__ == "__main__":
+    main()

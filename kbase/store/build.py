@@ -1,0 +1,223 @@
+"""Building an index from the sources: parse, BM25, embed (reusing unchanged passages' vectors), swap in atomically."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.model import Clause, DocMeta, Task
+from kbase.settings import Settings
+from kbase.store.builds import (
+    BUILD,
+    TMP,
+    builder_lock,
+    current_name,
+    index_root,
+    point_current,
+    read_json,
+    remove_entries,
+    write_json,
+)
+from kbase.store.chroma import drop_server_collections, server_collection_name, server_of, store_id, vector_store
+from kbase.store.embeddings import embedder_id, embedder_version, make_embeddings
+from kbase.store.index import INDEX_FORMAT, Index, open_index, passage_text
+from kbase.store.sources import load_sources
+
+BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
+EMBED_BATCH = 32
+
+Progress = Callable[[str], None]
+Tokenize = Callable[[str], list[str]]
+
+
+def fingerprint(sources: list[tuple[DocMeta, str]], embed_spec: str, parser_version: str) -> str:
+    """Changes whenever the sources, their metadata, the embedder, the parser or this index's format change."""
+    digest = hashlib.sha256()
+    for part in (INDEX_FORMAT, embedder_id(embed_spec), embedder_version(embed_spec), parser_version):
+        digest.update(part.encode("utf-8") + b"\0")
+    for meta, text in sources:
+        digest.update(meta.model_dump_json().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    return digest.hexdigest()[:16]
+
+
+def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
+                fingerprint: str, tokenize: Tokenize, progress: Progress | None = None) -> Path:
+    """Build a new index and make it the serving one; returns its directory. Concurrent builders take turns."""
+    root = index_root(settings)
+    with builder_lock(root):
+        return _build(settings, clauses, tasks, docs, fingerprint, tokenize, progress)
+
+
+def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
+    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for."""
+    sources = load_sources(settings)
+    wanted = sources_fingerprint(settings, sources)
+    if not rebuild and (index := open_index(settings, wanted)):
+        return index
+    with builder_lock(index_root(settings)):
+        if not rebuild and (index := open_index(settings, wanted)):  # built by another process while we waited
+            return index
+        return _build_sources(settings, sources, wanted, progress)
+
+
+def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) -> str:
+    import ingest
+    from ingest.structure import PARSER_VERSION
+    # Clauses, tokens and the task ledger follow the ingest code and its lexicon data: any edit rebuilds.
+    return fingerprint(sources, settings.embeddings, f"{PARSER_VERSION}+{_files_digest(Path(ingest.__file__).parent)}")
+
+
+@contextmanager
+def index_transaction(settings: Settings) -> Iterator[Callable[..., Index]]:
+    """Hold the builder lock across a build and whatever the caller commits after it (a library manifest):
+    a process killed in between leaves the old sources, and the next reader rebuilds to match them."""
+    with builder_lock(index_root(settings)):
+        yield lambda sources, progress=None: _build_sources(settings, sources, sources_fingerprint(settings, sources),
+                                                            progress)
+
+
+def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
+                   progress: Progress | None) -> Index:
+    from ingest.ledger import extract_tasks
+    from ingest.lexicon import tokenize
+    from ingest.structure import parse_document
+
+    if progress:
+        progress("解析文件…")
+    clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
+    path = _build(settings, clauses, extract_tasks(clauses), [meta for meta, _ in sources], wanted, tokenize, progress)
+    return Index(path, read_json(path / "meta.json"))
+
+
+def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: list[DocMeta],
+           fingerprint: str, tokenize: Tokenize, progress: Progress | None) -> Path:
+    root, embed_spec, server = index_root(settings), settings.embeddings, server_of(settings)
+    say = progress or (lambda message: None)
+    if not clauses:
+        raise ValueError("没有可以编入索引的条款：请检查 manifest.json 与文件内容。")
+    embeddings = make_embeddings(embed_spec)  # fails early, before anything is written, if the model cannot run
+    started = time.monotonic()
+    remove_entries(root, keep=lambda name: name.startswith(BUILD))  # leftovers of killed builds
+    name = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}-{secrets.token_hex(3)}"
+    work = root / f"{TMP}{name}"
+    work.mkdir()
+
+    write_json(work / "docs.json", [d.model_dump(mode="json") for d in docs])
+    write_json(work / "clauses.json", [c.model_dump(mode="json", exclude={"meta"}) for c in clauses])
+    write_json(work / "tasks.json", [t.model_dump(mode="json") for t in tasks])
+    texts = [passage_text(c) for c in clauses]
+
+    say(f"建立 BM25 索引（{len(texts)} 个条款）…")
+    _build_bm25(work / "bm25", [tokenize(text) for text in texts])
+    dim = embedded = 0
+    remote = None
+    if embeddings is not None:
+        known = _previous_vectors(root, embed_spec)
+        if reused := sum(text in known for text in texts):
+            say(f"沿用上一版索引中 {reused} 个未变条款的向量…")
+        if server is not None:
+            remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
+        reusing = _Reusing(embeddings, known)
+        dim = _build_chroma(work, embed_spec, remote, reusing, clauses, texts, say)
+        embedded = reusing.embedded
+
+    seconds = round(time.monotonic() - started, 2)
+    write_json(work / "meta.json", {
+        "format": INDEX_FORMAT, "fingerprint": fingerprint,
+        "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
+        "dim": dim, **({"chroma": remote} if remote else {}),
+        "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks),
+                                        "embedded": embedded},
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
+    })
+    final = root / f"{BUILD}{name}"
+    os.rename(work, final)
+    previous = current_name(root)
+    point_current(root, final.name)
+    remove_entries(root, keep=lambda entry: entry in (final.name, previous))  # readers may still hold the previous one
+    if server is not None:
+        drop_server_collections(root, server, keep=(final.name, previous))
+    say(f"索引已建好：{len(clauses)} 个条款，{len(tasks)} 项任务，用时 {seconds:.1f} 秒。")
+    return final
+
+
+def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
+    import bm25s
+    retriever = bm25s.BM25(method=BM25_METHOD)
+    retriever.index(corpus_tokens, show_progress=False)
+    retriever.save(str(path))
+
+
+def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings, clauses: list[Clause],
+                  texts: list[str], say: Progress) -> int:
+    from langchain_chroma import Chroma
+    client, name = vector_store(build, embed_spec, remote)
+    try:
+        store = Chroma(collection_name=name, embedding_function=embeddings, client=client,
+                       collection_configuration={"hnsw": {"space": "cosine"}})
+        for start in range(0, len(clauses), EMBED_BATCH):
+            say(f"嵌入 {start}/{len(clauses)} 条款…")
+            batch = clauses[start:start + EMBED_BATCH]
+            store.add_texts(texts[start:start + EMBED_BATCH], ids=[c.key for c in batch],
+                            metadatas=[{"doc": c.doc, "ref": c.ref, "visibility": c.visibility, "kind": c.meta.kind}
+                                       for c in batch])
+        say(f"嵌入 {len(clauses)}/{len(clauses)} 条款…")
+        sample = store.get(ids=[clauses[0].key], include=["embeddings"])["embeddings"]
+        return len(sample[0])
+    finally:
+        client.close()  # the directory is renamed next: nothing may keep it open
+
+
+class _Reusing(Embeddings):
+    """Takes vectors of unchanged passages from the serving build, so a rebuild embeds only what changed."""
+
+    def __init__(self, embeddings: Embeddings, known: dict[str, list[float]]):
+        self.embeddings, self.known = embeddings, known
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.embeddings.embed_documents(missing)))
+            self.embedded += len(missing)
+        return [self.known[text] for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embeddings.embed_query(text)
+
+
+def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
+    """Passage text -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
+    name = current_name(root)
+    try:
+        meta = read_json(root / name / "meta.json") if name else {}
+    except (OSError, ValueError):
+        return {}
+    if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
+        return {}
+    client = None
+    try:  # from wherever that build kept them: switching to a server (or back) still reuses them
+        client, collection = vector_store(root / name, embed_spec, meta.get("chroma"))
+        stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
+    except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
+        return {}
+    finally:
+        if client is not None:
+            client.close()
+    return dict(zip(stored["documents"], np.asarray(stored["embeddings"], dtype=np.float32).tolist()))
+
+
+def _files_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt")):
+        digest.update(file.name.encode("utf-8") + b"\0" + file.read_bytes())
+    return digest.hexdigest()[:12]

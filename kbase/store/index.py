@@ -1,0 +1,127 @@
+"""A built index, read-only: clauses, tasks and documents as JSON, BM25 over jieba tokens, clause vectors in Chroma."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Clause, DocMeta, Task
+from kbase.settings import Settings
+from kbase.store.builds import current_name, index_root, read_json
+from kbase.store.chroma import server_of, unavailable, vector_store
+from kbase.store.embeddings import make_embeddings
+
+INDEX_FORMAT = "1"
+
+
+def passage_text(clause: Clause) -> str:
+    """What is indexed for a clause: its heading path, then its text (headings the text already opens with are not repeated)."""
+    headings = [h for h in clause.path if not clause.text.lstrip().startswith(h)]
+    return "\n".join([*headings, clause.text])
+
+
+class Index:
+    """One complete build, read-only. Clauses, tasks and documents load at once; BM25 and Chroma on first use."""
+
+    def __init__(self, path: Path, meta: dict):
+        self.path = Path(path)
+        self.meta = meta
+        self.docs: dict[str, DocMeta] = {d["id"]: DocMeta.model_validate(d) for d in read_json(self.path / "docs.json")}
+        self.clauses: dict[str, Clause] = {}
+        for raw in read_json(self.path / "clauses.json"):
+            clause = Clause.model_validate({**raw, "meta": self.docs[raw["doc"]]})
+            self.clauses[clause.key] = clause
+        self.tasks: list[Task] = [Task.model_validate(t) for t in read_json(self.path / "tasks.json")]
+        self._keys = list(self.clauses)
+        self._doc_numbers = {doc: n for n, doc in enumerate(self.docs)}
+        # integers, not id strings: np.isin on strings compares one document at a time (clauses x documents)
+        self._clause_docs = np.array([self._doc_numbers[c.doc] for c in self.clauses.values()], dtype=np.int32)
+        self._lock = threading.Lock()
+        self._retriever = None
+        self._client = None
+        self._collection = None
+        self._embeddings = None
+
+    def bm25(self, tokens: list[str], k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Clause keys by BM25 score (positive scores only), best first; `docs` limits the documents searched."""
+        if k <= 0 or not tokens or docs is not None and not docs:
+            return []
+        retriever = self._bm25()
+        token_ids = retriever.get_tokens_ids(list(tokens))
+        if not token_ids:
+            return []
+        mask = None if docs is None else np.isin(
+            self._clause_docs, [self._doc_numbers[d] for d in docs if d in self._doc_numbers]).astype(np.float32)
+        scores = retriever.get_scores_from_ids(token_ids, weight_mask=mask)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [(self._keys[i], float(scores[i])) for i in best if scores[i] > 0]
+
+    def dense(self, query: str, k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
+        """Clause keys by cosine similarity to the query (clipped to [0, 1]), best first; [] without embeddings."""
+        if k <= 0 or not query.strip() or docs is not None and not docs:
+            return []
+        collection = self._chroma()
+        if collection is None:
+            return []
+        where = None if docs is None else {"doc": {"$in": sorted(docs)}}
+        vector = self._embeddings.embed_query(query)
+        try:
+            found = collection.query(query_embeddings=[vector], n_results=min(k, len(self.clauses)), where=where,
+                                     include=["distances"])
+        except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
+            if "chroma" not in self.meta:
+                raise
+            raise unavailable(self.meta["chroma"], exc) from exc
+        return [(key, min(1.0, max(0.0, 1.0 - distance)))
+                for key, distance in zip(found["ids"][0], found["distances"][0])]
+
+    def close(self) -> None:
+        """Release the Chroma store (a long-running process that swaps indexes should close the old one)."""
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+            self._client = self._collection = None
+
+    def _bm25(self):
+        with self._lock:
+            if self._retriever is None:
+                import bm25s
+                self._retriever = bm25s.BM25.load(str(self.path / "bm25"))
+            return self._retriever
+
+    def _chroma(self):
+        """The clause collection, opened on first use (importing chromadb takes about a second)."""
+        with self._lock:
+            if self._collection is None and self.meta.get("embedder") != "none":
+                self._embeddings = make_embeddings(self.meta["embeddings"])
+                remote = self.meta.get("chroma")
+                try:
+                    self._client, name = vector_store(self.path, self.meta["embeddings"], remote)
+                    self._collection = self._client.get_collection(name, embedding_function=None)
+                except Exception as exc:  # noqa: BLE001  as in dense(); the next search tries again
+                    if remote is None:
+                        raise
+                    if self._client is not None:
+                        self._client.close()
+                    self._client = None
+                    raise unavailable(remote, exc) from exc
+            return self._collection
+
+
+def open_index(settings: Settings, fingerprint: str | None = None) -> Index | None:
+    """The serving build; None when there is none, when `fingerprint` is given and the build's differs (stale), or
+    when its vectors are not where the settings keep them (embedded, or which Chroma server)."""
+    root = index_root(settings)
+    name = current_name(root)
+    if name is None:
+        return None
+    try:
+        meta = read_json(root / name / "meta.json")
+    except (OSError, ValueError):
+        return None
+    if meta.get("format") != INDEX_FORMAT or fingerprint is not None and meta.get("fingerprint") != fingerprint:
+        return None
+    if meta.get("embedder") != "none" and meta.get("chroma", {}).get("server") != server_of(settings):
+        return None
+    return Index(root / name, meta)
