@@ -28,7 +28,7 @@ from kbase.store.builds import (
 )
 from kbase.store.chroma import drop_server_collections, server_collection_name, server_of, store_id, vector_store
 from kbase.store.embeddings import embedder_id, embedder_version, make_embeddings
-from kbase.store.index import INDEX_FORMAT, Index, open_index, passage_text
+from kbase.store.index import INDEX_FORMAT, Index, Passage, open_index, passage_text, passages
 from kbase.store.sources import load_sources
 
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
@@ -114,20 +114,19 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
     write_json(work / "docs.json", [d.model_dump(mode="json") for d in docs])
     write_json(work / "clauses.json", [c.model_dump(mode="json", exclude={"meta"}) for c in clauses])
     write_json(work / "tasks.json", [t.model_dump(mode="json") for t in tasks])
-    texts = [passage_text(c) for c in clauses]
-
-    say(f"建立 BM25 索引（{len(texts)} 个条款）…")
-    _build_bm25(work / "bm25", [tokenize(text) for text in texts])
+    say(f"建立 BM25 索引（{len(clauses)} 个条款）…")
+    _build_bm25(work / "bm25", [tokenize(passage_text(c)) for c in clauses])
     dim = embedded = 0
     remote = None
     if embeddings is not None:
+        embedded_units = passages(clauses)
         known = _previous_vectors(root, embed_spec)
-        if reused := sum(text in known for text in texts):
-            say(f"沿用上一版索引中 {reused} 个未变条款的向量…")
+        if reused := sum(p.text in known for p in embedded_units):
+            say(f"沿用上一版索引中 {reused} 个未变段落的向量…")
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
         reusing = _Reusing(embeddings, known)
-        dim = _build_chroma(work, embed_spec, remote, reusing, clauses, texts, say)
+        dim = _build_chroma(work, embed_spec, remote, reusing, embedded_units, say)
         embedded = reusing.embedded
 
     seconds = round(time.monotonic() - started, 2)
@@ -157,21 +156,19 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
     retriever.save(str(path))
 
 
-def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings, clauses: list[Clause],
-                  texts: list[str], say: Progress) -> int:
+def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings,
+                  units: list[Passage], say: Progress) -> int:
     from langchain_chroma import Chroma
     client, name = vector_store(build, embed_spec, remote)
     try:
         store = Chroma(collection_name=name, embedding_function=embeddings, client=client,
                        collection_configuration={"hnsw": {"space": "cosine"}})
-        for start in range(0, len(clauses), EMBED_BATCH):
-            say(f"嵌入 {start}/{len(clauses)} 条款…")
-            batch = clauses[start:start + EMBED_BATCH]
-            store.add_texts(texts[start:start + EMBED_BATCH], ids=[c.key for c in batch],
-                            metadatas=[{"doc": c.doc, "ref": c.ref, "visibility": c.visibility, "kind": c.meta.kind}
-                                       for c in batch])
-        say(f"嵌入 {len(clauses)}/{len(clauses)} 条款…")
-        sample = store.get(ids=[clauses[0].key], include=["embeddings"])["embeddings"]
+        for start in range(0, len(units), EMBED_BATCH):
+            say(f"嵌入 {start}/{len(units)} 段落…")
+            batch = units[start:start + EMBED_BATCH]
+            store.add_texts([p.text for p in batch], ids=[p.id for p in batch], metadatas=[p.metadata() for p in batch])
+        say(f"嵌入 {len(units)}/{len(units)} 段落…")
+        sample = store.get(ids=[units[0].id], include=["embeddings"])["embeddings"]
         return len(sample[0])
     finally:
         client.close()  # the directory is renamed next: nothing may keep it open

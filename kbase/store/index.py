@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +13,31 @@ from kbase.store.builds import current_name, index_root, read_json
 from kbase.store.chroma import server_of, unavailable, vector_store
 from kbase.store.embeddings import make_embeddings
 
-INDEX_FORMAT = "1"
+INDEX_FORMAT = "2"  # 2: passages carry their clause key in metadata
 
 
 def passage_text(clause: Clause) -> str:
     """What is indexed for a clause: its heading path, then its text (headings the text already opens with are not repeated)."""
     headings = [h for h in clause.path if not clause.text.lstrip().startswith(h)]
     return "\n".join([*headings, clause.text])
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One embedded unit of a build: its id in the vector store, the clause it belongs to, the text embedded."""
+
+    id: str
+    clause: Clause
+    text: str
+
+    def metadata(self) -> dict:
+        c = self.clause
+        return {"clause": c.key, "doc": c.doc, "ref": c.ref, "visibility": c.visibility, "kind": c.meta.kind}
+
+
+def passages(clauses: list[Clause]) -> list[Passage]:
+    """What a build embeds for its clauses: one passage per clause."""
+    return [Passage(clause.key, clause, passage_text(clause)) for clause in clauses]
 
 
 class Index:
@@ -67,14 +86,16 @@ class Index:
         where = None if docs is None else {"doc": {"$in": sorted(docs)}}
         vector = self._embeddings.embed_query(query)
         try:
-            found = collection.query(query_embeddings=[vector], n_results=min(k, len(self.clauses)), where=where,
-                                     include=["distances"])
+            found = collection.query(query_embeddings=[vector], n_results=min(k, collection.count()), where=where,
+                                     include=["distances", "metadatas"])
         except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
             if "chroma" not in self.meta:
                 raise
             raise unavailable(self.meta["chroma"], exc) from exc
-        return [(key, min(1.0, max(0.0, 1.0 - distance)))
-                for key, distance in zip(found["ids"][0], found["distances"][0])]
+        best: dict[str, float] = {}  # a clause scores as its closest passage
+        for meta, distance in zip(found["metadatas"][0], found["distances"][0]):
+            best.setdefault(meta["clause"], min(1.0, max(0.0, 1.0 - distance)))
+        return list(best.items())
 
     def close(self) -> None:
         """Release the Chroma store (a long-running process that swaps indexes should close the old one)."""
