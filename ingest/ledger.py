@@ -154,7 +154,7 @@ def extract_tasks(clauses: list[Clause]) -> list[Task]:
     """One Task per numbered task (third-level clause) of every plan."""
     tasks = []
     for clause in clauses:
-        if clause.meta.kind == "law" or clause.level != 3 or not clause.ref[-1:].isdigit():
+        if clause.meta.is_statute or clause.level != 3 or not clause.ref[-1:].isdigit():
             continue
         roles: dict[str, list[str]] = {"lead": [], "support": [], "shared": [], "implement": []}
         for block in role_blocks(clause.text):

@@ -28,6 +28,12 @@ def glossary() -> dict:
 
 
 @cache
+def everyday() -> dict:
+    """{"words": everyday word -> official terms, "frame": words that frame a question but name no topic}."""
+    return json.loads((DATA_DIR / "everyday.json").read_text(encoding="utf-8"))
+
+
+@cache
 def alias_table() -> dict[str, str]:
     """Every spelling -> the canonical unit name."""
     table = {}
@@ -41,7 +47,8 @@ def alias_table() -> dict[str, str]:
 def tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
-    for word in [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group)]:
+    for word in [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group),
+                 *everyday()["words"]]:
         tok.add_word(word, freq=200000)
     return tok
 
@@ -49,6 +56,56 @@ def tokenizer() -> jieba.Tokenizer:
 def tokenize(text: str) -> list[str]:
     """Search tokens: jieba words (lower-cased) without stopwords and whitespace."""
     return [w.lower() for w in tokenizer().lcut_for_search(text) if w.strip() and w not in _STOPWORDS]
+
+
+@cache
+def _frame_words() -> frozenset[str]:
+    return frozenset(everyday()["frame"])
+
+
+def question_words(text: str) -> list[str]:
+    """The words of a question that name its topic: search tokens without the words that only frame a question."""
+    return [w for w in tokenize(text) if w not in _frame_words()]
+
+
+def question_concepts(text: str) -> list[tuple[str, list[str]]]:
+    """The topic words of a question as written (jieba's accurate mode), each with its shorter search words."""
+    concepts = []
+    for word in tokenizer().lcut(text):
+        word = word.strip().lower()
+        if not word or word in _STOPWORDS or word in _frame_words():
+            continue
+        parts = [p.lower() for p in tokenizer().lcut_for_search(word) if p != word and len(p) >= 2]
+        concepts.append((word, [p for p in parts if p not in _frame_words()]))
+    return concepts
+
+
+@cache
+def _dictionary_text() -> str:
+    with tokenizer().get_dict_file() as handle:
+        return "\n" + handle.read().decode("utf-8")
+
+
+@cache
+def word_class(word: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (n, v, nz …), None for a word not in its dictionary. Read from
+    the dictionary file on demand: jieba.posseg would load its whole tagger (0.6 s) for the few words asked about."""
+    text = _dictionary_text()
+    at = text.find(f"\n{word} ")
+    if at < 0:
+        return None
+    line = text[at + 1:text.find("\n", at + 1)].split()
+    return line[2] if len(line) > 2 else None
+
+
+def alternatives(word: str) -> list[str]:
+    """What counts as finding a question word in a text: the word, its glossary synonyms, its official terms."""
+    found = [word]
+    for group in glossary()["synonyms"]:
+        if word in (w.lower() for w in group):
+            found += [w.lower() for w in group]
+    found += [w.lower() for w in everyday()["words"].get(word, [])]
+    return list(dict.fromkeys(found))
 
 
 def canonical_unit(name: str) -> str:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 Visibility = Literal["public", "internal"]
 ROLE_LABELS = ("牵头", "配合", "按职责分工负责", "负责落实")
+STATUTE_KINDS = ("law", "regulation")
 
 
 class DocMeta(BaseModel):
@@ -22,14 +23,61 @@ class DocMeta(BaseModel):
     effective: dt.date | None = None
     expires: dt.date | None = None
     kind: str = "plan"
+    amended: dt.date | None = Field(None, description="date of the latest amendment the text includes")
+    repeals: list[str] = Field(default_factory=list, description="titles of texts it repeals (…同时废止)")
+    repealed_by: str | None = Field(None, description="id of the document in the base that repeals this one")
+    repealed_on: dt.date | None = Field(None, description="when that repeal took effect")
     visibility: Visibility = "public"
     source: str | None = None
     series: str | None = Field(None, description="versions of one document share a series (the first version's id)")
     origin: Literal["bundled", "added"] = "bundled"
 
     @property
+    def is_statute(self) -> bool:
+        """A law or regulation: numbered articles (第X条) rather than a plan's headings."""
+        return self.kind in STATUTE_KINDS
+
+    @property
     def series_id(self) -> str:
         return self.series or self.id
+
+
+class Fine(BaseModel):
+    text: str = Field(description="as printed: 十万元以上五十万元以下罚款")
+    low: float | None = Field(None, description="yuan")
+    high: float | None = Field(None, description="yuan")
+    per: str | None = Field(None, description="每亩 / 每只 …: the amount is per unit")
+
+
+class Penalty(BaseModel):
+    """One sentence of an article that punishes a conduct."""
+
+    text: str = Field(description="the sentence, verbatim")
+    item: str | None = Field(None, description="（二）: the list item it belongs to")
+    paragraph: int = Field(0, description="which paragraph of the article it is in")
+    conduct: str = Field(description="what is punished")
+    authority: str | None = Field(None, description="who punishes: the 由… of the sentence or its list's chapeau")
+    measures: list[str] = Field(default_factory=list, description="责令改正, 没收违法所得 …")
+    fines: list[Fine] = Field(default_factory=list)
+    chapeau: str | None = Field(None, description="the sentence introducing its list, when that imposes the penalty")
+    refers_to: list[str] = Field(default_factory=list, description="articles of the same text it enforces (违反本条例第X条)")
+
+
+class Definition(BaseModel):
+    term: str
+    text: str = Field(description="the defining sentence, verbatim")
+
+
+class ArticleFacts(BaseModel):
+    """What a law or regulation's article says, parsed at ingest (ingest/statute.py)."""
+
+    chapeau: str | None = Field(None, description="the sentence that introduces its （一）（二） items")
+    items: list[str] = Field(default_factory=list)
+    refers_to: list[str] = Field(default_factory=list, description="articles it enforces: 违反本条例第X条规定")
+    penalties: list[Penalty] = Field(default_factory=list)
+    definitions: list[Definition] = Field(default_factory=list)
+    effective: str | None = Field(None, description="the date of 本法自…起施行, as printed")
+    repeals: list[str] = Field(default_factory=list, description="titles of texts it repeals (…同时废止)")
 
 
 class Clause(BaseModel):
@@ -44,6 +92,7 @@ class Clause(BaseModel):
     path: list[str] = Field(default_factory=list, description="headings from the top of the document down to this clause")
     parent: str | None = None
     level: int = 0
+    article: ArticleFacts | None = Field(None, description="a law or regulation article's parsed facts")
     meta: DocMeta
 
     @property

@@ -10,6 +10,6 @@ PARSER_VERSION = "1"
 
 def parse_document(meta: DocMeta, text: str) -> list[Clause]:
     """Laws and regulations number articles (第X条); everything else is read as a plan."""
-    if meta.kind in ("law", "regulation") or count_articles(text) >= 3:
+    if meta.is_statute or count_articles(text) >= 3:
         return parse_law(meta, text)
     return parse_plan(meta, text)

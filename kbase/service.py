@@ -80,7 +80,7 @@ class Service:
         ref = fold(ref).replace(" ", "")
         docs = visible_docs(self.index, audience)
         matches = [c for c in self.index.clauses.values() if c.ref == ref and c.doc in docs and (doc is None or c.doc == doc)]
-        matches.sort(key=lambda c: c.meta.kind == "law")
+        matches.sort(key=lambda c: c.meta.is_statute)
         return matches[0] if matches else None
 
     def sources(self, audience: Audience = "staff") -> list[DocMeta]:

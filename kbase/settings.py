@@ -33,11 +33,14 @@ class Settings(BaseSettings):
     bm25_k: int = Field(30, description="candidates taken from BM25")
     dense_k: int = Field(30, description="candidates taken from the vector store")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
-    dense_skip_coverage: float = Field(1.0, description="skip the vector search when a top BM25 clause covers this "
-                                       "share of the question's words (above 1 = never skip)")
-    dense_skip_top: int = Field(3, description="how many top BM25 clauses that check looks at")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
-    min_relevance: float = Field(0.5, description="below this fused relevance the answer is not_found")
+    min_relevance: float = Field(0.5, description="a clause holding this IDF-weighted share of the question's words "
+                                 "(synonyms and official terms count) is relevant")
+    semantic_min_coverage: float = Field(0.25, description="a clause holding at least this share is relevant when the "
+                                         "vector search also ranks it near the top")
+    semantic_top_rank: int = Field(2, description="how near the top: among this many best vector hits")
+    unknown_topic_min_relevance: float = Field(0.6, description="the share needed when the question names something "
+                                               "no document mentions in any form (公积金, 奖金)")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None

@@ -7,10 +7,14 @@ import threading
 from ingest.model import Clause
 from kbase.answering.context import Context
 from kbase.answering.kinds.aggregate import answer_aggregate
+from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.deadline import answer_deadline
+from kbase.answering.kinds.definition import answer_definition
+from kbase.answering.kinds.effective import answer_effective
 from kbase.answering.kinds.issuance import answer_issuance
 from kbase.answering.kinds.not_found import NOT_FOUND, not_found
 from kbase.answering.kinds.passages import answer_outline, answer_passages
+from kbase.answering.kinds.penalty import answer_penalty
 from kbase.answering.kinds.responsibility import answer_responsibility
 from kbase.answering.kinds.target import answer_target
 from kbase.answering.query import Query, analyse, clean, name_documents
@@ -42,16 +46,18 @@ class Answerer(Context):
             return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
         result = self._route(q, audience, session, today)
         result.question = question
-        notes = dict.fromkeys(version_note(meta, self.versions[meta.series_id], today)
-                              for meta in (self.index.docs.get(c.doc) for c in result.citations) if meta)
+        docs = self.index.docs
+        notes = dict.fromkeys(version_note(meta, self.versions[meta.series_id], today, docs.get(meta.repealed_by or ""))
+                              for meta in (docs.get(c.doc) for c in result.citations) if meta)
         result.answer += "".join(f"\n{note}" for note in notes if note)
         if session is not None:
             session.remember(result)
         return result
 
     def _route(self, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
-        if q.other_city and q.kind != "law":
-            return not_found(self, q, f"知识库只收录开封市的政策文件和国家法律，没有关于{q.other_city}的规定。")
+        # national laws apply in every city; a city's own rules only where the base holds a text of that city
+        if q.other_city and not q.law_hint and not any(q.other_city in d.title for d in self.index.docs.values()):
+            return not_found(self, q, f"知识库没有关于{q.other_city}的政策文件，只收录开封市的文件、法规和国家法律。")
         direct = self._typed_ref(q, audience, today)
         if direct is not None:
             return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
@@ -59,12 +65,16 @@ class Answerer(Context):
             return answer_aggregate(self, q, audience, today)
         if q.kind == "issuance":
             return answer_issuance(self, q, audience, session, today)
+        if q.kind == "effective":
+            return answer_effective(self, q, audience, session, today)
         within = set(session.context()) if session is not None and q.follow_up else None
         hits = self.retriever.search(q, audience, within=within, today=today)
         if not hits or (not within and not self.relevant(q, hits[0])):
             return not_found(self, q, NOT_FOUND, hits)
         if q.years and not within and not _year_covered(q, hits[0].clause):
             return not_found(self, q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
+        if q.kind == "definition":
+            return answer_definition(self, q, hits, audience, today) or self._by_kind(q, hits, today)
         return self._by_kind(q, hits, today)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
@@ -75,7 +85,7 @@ class Answerer(Context):
         elif q.article:
             wanted = lambda c: c.ref == q.article and (not q.named_docs or c.doc in q.named_docs)  # noqa: E731
         elif q.task_no:
-            wanted = lambda c: c.level == 3 and c.meta.kind != "law" and c.ref.endswith(f"){q.task_no}")  # noqa: E731
+            wanted = lambda c: c.level == 3 and not c.meta.is_statute and c.ref.endswith(f"){q.task_no}")  # noqa: E731
         if wanted is None:
             return None
         matches = [c for c in self.index.clauses.values() if c.doc in docs and wanted(c)]
@@ -90,8 +100,10 @@ class Answerer(Context):
         if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
             return answer_outline(q, top, children)
         answer = None
-        if q.kind == "responsibility":
-            answer = answer_responsibility(self, q, top)
+        if q.kind == "penalty":
+            answer = answer_penalty(self, q, hits)
+        elif q.kind == "responsibility":
+            answer = answer_responsibility(self, q, top) or answer_authority(self, q, hits)
         elif q.kind == "deadline":
             answer = answer_deadline(self, q, top, today)
         elif q.kind == "target":

@@ -1,13 +1,23 @@
 """What every answer kind works from: the index, the retriever, and what is derived from the index once."""
 from __future__ import annotations
 
+import re
+
 from ingest.model import Clause
 from ingest.text import is_verbatim
-from kbase.answering.kinds.law import with_chapeau
 from kbase.answering.query import Query
 from kbase.answering.retrieve import Hit, Retriever, bigram_overlap
 from kbase.model import Citation
 from kbase.store.versions import series
+
+_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
+
+
+def with_chapeau(sentences: list[str], chosen: list[str]) -> list[str]:
+    """A law's item "（一）…的；" means nothing without the sentence that introduces the list."""
+    if _ITEM.match(chosen[0]) and sentences[0] not in chosen:
+        return [sentences[0], *chosen]
+    return chosen
 
 
 def cite(clause: Clause, quote: str) -> Citation:
@@ -28,16 +38,28 @@ class Context:
         self.tasks_by_key = {f"{t.doc}::{t.ref}": t for t in index.tasks}
         self.versions = series(index.docs.values())
         self.children: dict[str, list[Clause]] = {}
+        self.enforced_by: dict[str, list[str]] = {}  # a duty article -> the penalty articles that refer to it
         for clause in index.clauses.values():
             if clause.parent:
                 self.children.setdefault(f"{clause.doc}::{clause.parent}", []).append(clause)
+            for ref in clause.article.refers_to if clause.article else []:
+                self.enforced_by.setdefault(f"{clause.doc}::{ref}", []).append(clause.key)
 
     def closeness(self, q: Query, text: str) -> float:
         """How well a sentence fits the question: its words, then their order."""
-        return self.retriever.coverage(q.tokens, text) + 0.5 * bigram_overlap(q.text, text)
+        return self.retriever.coverage(q.concepts, text) + 0.5 * bigram_overlap(q.text, text)
 
     def relevant(self, q: Query, hit: Hit) -> bool:
-        return hit.coverage >= self.settings.min_relevance  # English: over the glossary's Chinese terms
+        """Enough of the question's words are in the clause, or fewer are and the vector search ranks it on top:
+        two independent signals agreeing is what lets a question in other words than the document's through.
+        A question about something no document mentions (a noun the documents never use) needs more of its words."""
+        settings = self.settings
+        if self.retriever.unknown_topics(q.concepts):
+            return hit.coverage >= settings.unknown_topic_min_relevance
+        if hit.coverage >= settings.min_relevance:
+            return True
+        return (hit.coverage >= settings.semantic_min_coverage and hit.dense_rank is not None
+                and hit.dense_rank < settings.semantic_top_rank)
 
     def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
         """The n sentences closest to the question; a runner-up must come close to the best."""

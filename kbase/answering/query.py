@@ -8,7 +8,7 @@ from functools import cache
 
 import opencc
 
-from ingest.lexicon import find_departments, glossary, tokenize
+from ingest.lexicon import alternatives, find_departments, glossary, question_concepts, question_words, tokenize
 from ingest.text import CN_DIGITS, int_to_cn
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
@@ -30,14 +30,28 @@ _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项
                         r"which tasks|what tasks|list (the |all )?tasks", re.I)
 _DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
 _TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
-_LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|处罚|罚款|法律责任|条款|第.{1,5}条|施行")
-_PLAN_HINT = re.compile(r"方案|开封|我市|全市|行动|任务|县区")
+_PENALTY = re.compile(r"罚|处分|拘留|没收|吊销|法律责任|追究|(会|要|将)(被|受到)?(怎么|怎样|如何)(处理|处置|处罚)|什么(后果|处罚)|"
+                      r"penalt|fine[ds]?\b|punish", re.I)
+_DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|何谓|的定义|的含义|什么意思|啥意思|是啥|算不算|"
+                         r"what (is|are|does) .* mean|definition|defined", re.I)
+_WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从哪天|从什么时候|啥时候|多会儿|什么日子)"
+# 施行/生效 is always about a text taking effect; 实施/执行 only when the question names a text (not a task)
+_TAKES_EFFECT = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(施行|生效|起效)|(施行|生效)(于|是)?{_WHEN}|(施行|生效)(的)?(日期|时间)|"
+                           r"take effect|took effect|in force|effective", re.I)
+_STARTS_APPLYING = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(实施|实行|执行|开始)|(实施|实行)(的)?(日期|时间)")
+_TEXT_WORD = re.compile(r"(?<![违方办执守合依想做说看用])法(?!规)|条例|办法|规定|决定|细则|文件|政策")
+_LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|罚|法律责任|条款|第.{1,5}条|施行|条例")
+_PLAN_HINT = re.compile(r"方案|我市|全市|行动|任务|县区")
+_HOME_CITY = re.compile(r"开封|汴|我市|本市|咱市")
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
 _ISSUANCE = re.compile(r"(什么时候|何时|哪天|哪年|哪一年|什么时间)(印发|发布|出台|发文)|(印发|发布|出台|发文)(时间|日期|单位|机关|部门)|"
                        r"(谁|哪个(部门|单位|机关))(印发|发布|出台)|(印发|发布|出台)的?[?？]?$")
 _YEAR = re.compile(r"(20\d{2})\s*年?")
+_SHORT_YEAR = re.compile(r"(?<![\d.])(1[5-9]|2\d|3[0-5])年(?![代内来])")
+_CN_DIGIT_VALUES = {d: str(n) for n, d in enumerate("零一二三四五六七八九")} | {"〇": "0"}
+_CN_SHORT_YEAR = re.compile(r"(?<![一二三四五六七八九十百千〇零])二([〇零一二三四五六七八九])年(?![代内来])")
 _PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
 _TASK_NO = re.compile(r"任务\s*(\d{1,2})(?!\d)|第\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)")
 _ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
@@ -67,6 +81,21 @@ def clean(question: str, max_chars: int) -> tuple[str, str | None]:
     return _t2s().convert(text), None
 
 
+@dataclass(frozen=True)
+class Concept:
+    """A topic word of a question and the forms that count as finding it in a text."""
+
+    word: str
+    forms: tuple[str, ...]  # the word, its synonyms and the official terms for it
+    parts: tuple[tuple[str, ...], ...] = ()  # forms of its shorter words: partial credit when no form is found
+
+    @classmethod
+    def of(cls, word: str, parts: list[str] = ()) -> Concept:
+        # only shorter words the vocabulary knows stand in for a word (偷偷排: 偷排); 养老 says nothing of 养老金
+        known = [forms for forms in (tuple(alternatives(p)) for p in parts) if len(forms) > 1]
+        return cls(word, tuple(alternatives(word)), tuple(known))
+
+
 @dataclass
 class Query:
     text: str
@@ -74,13 +103,15 @@ class Query:
     role: str | None = None
     departments: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
-    tokens: list[str] = field(default_factory=list)
-    expanded: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # the words that name the question's topic
+    expanded: list[str] = field(default_factory=list)  # more words to search for: synonyms and official terms
+    concepts: list[Concept] = field(default_factory=list)  # what relevance is measured on
     plan_ref: str | None = None
     task_no: int | None = None
     article: str | None = None
     law_hint: bool = False
     plan_hint: bool = False
+    home_city: bool = False  # names the city the knowledge base is about
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
     other_city: str | None = None
@@ -92,11 +123,13 @@ class Query:
 
 
 def _expand(tokens: list[str], text: str) -> list[str]:
+    """Words to search for besides the question's: glossary groups it mentions (English phrases too), official terms."""
     extra = []
     lowered = text.lower()
     for group in glossary()["synonyms"]:
         if any(word.lower() in lowered for word in group):
             extra += [w.lower() for w in group]
+    extra += [alt for token in tokens for alt in alternatives(token)]
     return [t for t in dict.fromkeys(extra) if t not in tokens]
 
 
@@ -111,22 +144,35 @@ def name_documents(q: Query, docs) -> None:
                 break
     if q.named_docs:
         title_words = {t for doc in docs if doc.id in q.named_docs for t in tokenize(doc.title)}
+        title_words |= {doc.title for doc in docs if doc.id in q.named_docs}
         q.tokens = [t for t in q.tokens if t not in title_words] or q.tokens
+        q.concepts = [c for c in q.concepts if c.word not in title_words and not any(
+            c.word in doc.title for doc in docs if doc.id in q.named_docs)] or q.concepts
+
+
+def _full_years(text: str) -> str:
+    """到25年 / 二五年 -> 到2025年: people drop the century."""
+    text = _SHORT_YEAR.sub(lambda m: f"20{m.group(1)}年", text)
+    return _CN_SHORT_YEAR.sub(lambda m: f"202{_CN_DIGIT_VALUES[m.group(1)]}年", text)
 
 
 def analyse(text: str) -> Query:
+    text = _full_years(text)
     q = Query(text=text)
     q.injection = bool(_INJECTION.search(text))
     q.english = not re.search(r"[\u4e00-\u9fff]", text)
     q.departments = find_departments(text)
     q.years = [int(y) for y in _YEAR.findall(text) if 2000 <= int(y) <= 2100]
-    q.tokens = tokenize(text)
+    q.tokens = question_words(text)
     q.expanded = _expand(q.tokens, text)
+    q.concepts = [Concept.of(word, parts) for word, parts in question_concepts(text)]
     if q.english:  # English words never match the Chinese texts: search on the glossary's Chinese terms
         q.tokens = [t for t in q.expanded if re.search(r"[\u4e00-\u9fff]", t)] + [t for t in q.tokens if t.isdigit()]
         q.expanded = []
+        q.concepts = [Concept.of(t) for t in q.tokens]
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
+    q.home_city = bool(_HOME_CITY.search(text))
     q.doc_titles = re.findall(r"[\u4e00-\u9fa5]{2,20}?(?:(?<!违)法|条例|办法|规定|方案)", text)
     q.overdue = bool(_OVERDUE.search(text))
     q.history = bool(_HISTORY.search(text))
@@ -150,8 +196,14 @@ def analyse(text: str) -> Query:
 def _kind(q: Query, text: str) -> str:
     if _ISSUANCE.search(text):
         return "issuance"
+    if _TAKES_EFFECT.search(text) or (_STARTS_APPLYING.search(text) and _TEXT_WORD.search(text)):
+        return "effective"
     if _AGGREGATE.search(text) and (q.departments or q.years or q.overdue or "任务" in text):
         return "aggregate"
+    if _PENALTY.search(text):
+        return "penalty"
+    if _DEFINITION.search(text):
+        return "definition"
     if q.role:
         return "responsibility"
     if q.law_hint and not q.plan_hint:

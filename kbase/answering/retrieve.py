@@ -7,16 +7,18 @@ import math
 import re
 from dataclasses import dataclass
 
-from ingest.lexicon import glossary
+from ingest.lexicon import word_class
 from ingest.model import Clause
 from ingest.text import squash
-from kbase.answering.query import Query
+from kbase.answering.query import Concept, Query
 from kbase.model import Audience
 from kbase.store.embeddings import EmbeddingsUnavailable
 from kbase.store.versions import in_force
 
 # Every plan of the base is about its own city: naming it says nothing about relevance.
 _HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
+_LAW_KINDS = ("law", "penalty", "definition", "effective")
+_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn", "l"}  # jieba's tags for nouns, abbreviations, set phrases
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")
 
@@ -37,6 +39,7 @@ class Hit:
     score: float
     coverage: float
     dense: float = 0.0
+    dense_rank: int | None = None  # where the vector search ranked the clause (None: not among its results)
 
 
 def visible_docs(index, audience: Audience, today: dt.date | None = None, history: bool = True) -> set[str]:
@@ -55,29 +58,42 @@ class Retriever:
         self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
         self._df: dict[str, int] = {}
         self._warned = False
-        self._synonyms: dict[str, list[str]] = {}  # a word in several groups has all of their words
-        for group in glossary()["synonyms"]:
-            for word in group:
-                self._synonyms.setdefault(word.lower(), [word.lower()])
-                self._synonyms[word.lower()] += [w.lower() for w in group if w.lower() not in self._synonyms[word.lower()]]
 
-    def idf(self, token: str) -> float:
+    def _count(self, token: str) -> int:
         if token not in self._df:
             self._df[token] = sum(1 for text in self._texts.values() if token in text)
-        n = len(self._texts)
-        return math.log(1 + n / (self._df[token] + 0.5))
+        return self._df[token]
 
-    def coverage(self, tokens: list[str], text: str) -> float:
-        """IDF-weighted share of the question's words (or their synonyms) found in a text."""
+    def idf(self, token: str) -> float:
+        return math.log(1 + len(self._texts) / (self._count(token) + 0.5))
+
+    def unknown_topics(self, concepts: list[Concept]) -> list[str]:
+        """Nouns of a question that no document uses in any form (公积金, 奖金, 局长): what such a question asks
+        about is most likely not in the knowledge base, however well its other words match."""
+        return [c.word for c in concepts if len(c.word) >= 2 and c.word not in _HOME_WORDS
+                and word_class(c.word) in _NOUN_CLASSES and not any(self._count(form) for form in c.forms)
+                and not any(self._count(form) for part in c.parts for form in part)]
+
+    def weight(self, concept: Concept) -> float:
+        """How much finding a concept tells: the IDF of its commonest form in the documents (村里 weighs as little
+        as 农村); a word the documents never use in any form weighs the most."""
+        present = [form for form in concept.forms if self._count(form)]
+        return min(map(self.idf, present)) if present else self.idf(concept.word)
+
+    def coverage(self, concepts: list[Concept], text: str) -> float:
+        """IDF-weighted share of the question's concepts found in a text; a long word none of whose forms is there
+        counts by the share of its shorter words that are (偷偷排: 偷排 -> 逃避监管)."""
         text = squash(text).lower()
         total = found = 0.0
-        for token in dict.fromkeys(tokens):
-            if len(token) < 2 or token in _HOME_WORDS:
+        for concept in dict.fromkeys(concepts):
+            if (len(concept.word) < 2 and len(concept.forms) < 2) or concept.word in _HOME_WORDS:
                 continue
-            weight = self.idf(token)
+            weight = self.weight(concept)
             total += weight
-            if any(alt in text for alt in self._synonyms.get(token, [token])):
+            if any(form in text for form in concept.forms):
                 found += weight
+            elif concept.parts:
+                found += weight * sum(any(f in text for f in part) for part in concept.parts) / len(concept.parts)
         return found / total if total else 0.0
 
     def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8,
@@ -88,11 +104,12 @@ class Retriever:
         fused: dict[str, float] = {}
         dense_sim: dict[str, float] = {}
         lexical = self.index.bm25(q.tokens + q.expanded, self.settings.bm25_k, docs) if q.tokens else []
-        dense = [] if self._lexically_settled(q, lexical) else self._dense(q.text, docs)
+        dense = self._dense(q.text, docs)
         for ranking in (lexical, dense):
             for rank, (key, _) in enumerate(ranking):
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         dense_sim.update(dense)
+        dense_rank = {key: rank for rank, (key, _) in enumerate(dense)}
         if within:
             fused = {key: score for key, score in fused.items() if key in within}
             for key in within:
@@ -102,20 +119,12 @@ class Retriever:
             clause = self.index.clauses.get(key)
             if clause is None or clause.doc not in docs:
                 continue
-            coverage = self.coverage(q.tokens, clause.heading + clause.text)
+            coverage = self.coverage(q.concepts, clause.heading + clause.text)
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
-            hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0)))
+            hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
-
-    def _lexically_settled(self, q: Query, lexical: list[tuple[str, float]]) -> bool:
-        """Every word of the question already found together in one of the top BM25 clauses: the vector
-        search (the dearest step) could only reorder near-ties, so it is skipped."""
-        top = lexical[: self.settings.dense_skip_top]
-        return not q.english and any(
-            self.coverage(q.tokens, self.index.clauses[key].heading + self.index.clauses[key].text)
-            >= self.settings.dense_skip_coverage for key, _ in top)
 
     def warm_dense(self) -> None:
         self._dense("预热", set(self.index.docs))
@@ -133,13 +142,15 @@ class Retriever:
     def _fit(self, q: Query, clause: Clause, current: set[str]) -> float:
         """How well a clause's kind suits the question's kind and document hints."""
         fit = 1.0
-        is_law = clause.meta.kind == "law"
+        is_law = clause.meta.is_statute
         if q.named_docs:
             fit *= 3.0 if clause.doc in q.named_docs else 0.4
-        elif q.kind == "law" or (q.law_hint and not q.plan_hint):
+        elif q.kind in _LAW_KINDS or (q.law_hint and not q.plan_hint):
             fit *= 1.8 if is_law else 0.6
         elif q.plan_hint or q.kind in ("responsibility", "aggregate"):
             fit *= 1.6 if not is_law else 0.6
+        if q.home_city and any(word in clause.meta.title for word in _HOME_WORDS):
+            fit *= 1.25  # "开封的河里能电鱼吗": the city's own rules before the national law
         if clause.ref == "序":
             fit *= 0.5
         if q.history and clause.doc not in current:

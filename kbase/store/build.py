@@ -89,12 +89,15 @@ def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wante
                    progress: Progress | None) -> Index:
     from ingest.ledger import extract_tasks
     from ingest.lexicon import tokenize
+    from ingest.statute import mark_repealed, with_text_facts
     from ingest.structure import parse_document
 
     if progress:
         progress("解析文件…")
-    clauses = [clause for meta, text in sources for clause in parse_document(meta, text)]
-    path = _build(settings, clauses, extract_tasks(clauses), [meta for meta, _ in sources], wanted, tokenize, progress)
+    parsed = [(meta, parse_document(meta, text)) for meta, text in sources]
+    docs = mark_repealed([with_text_facts(meta, clauses) for meta, clauses in parsed])
+    clauses = [clause for _, doc_clauses in parsed for clause in doc_clauses]
+    path = _build(settings, clauses, extract_tasks(clauses), docs, wanted, tokenize, progress)
     return Index(path, read_json(path / "meta.json"))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.law import count_articles
 from ingest.model import DocMeta
+from ingest.statute import with_text_facts
 from ingest.structure import parse_document
 from kbase.settings import Settings
 from kbase.store.sources import library_dir, load_sources, read_library, write_library
@@ -40,10 +41,14 @@ def add_document(settings: Settings, path: Path, progress=None, **overrides) -> 
     issued = fields.pop("issued", None) or source.issued
     meta = DocMeta(id=fields.pop("id", None) or _new_id(title), title=title, issuer=fields.pop("issuer", None) or source.issuer,
                    doc_number=fields.pop("doc_number", None) or source.doc_number, issued=issued,
-                   effective=fields.pop("effective", None) or issued, kind=guess_kind(title, source.text),
+                   effective=fields.pop("effective", None), kind=guess_kind(title, source.text),
                    source=Path(path).name, origin="added", **fields)
-    if not any(c.ref != "序" for c in parse_document(meta, source.text)):
+    clauses = parse_document(meta, source.text)
+    if not any(c.ref != "序" for c in clauses):
         raise LibraryError(f"无法识别《{title}》的条款结构（没有找到“一、”“（一）”“1.”或“第一条”等标题），未添加。")
+    # the 施行 article decides when a law takes effect, not its adoption line
+    meta = with_text_facts(meta, clauses)
+    meta = meta.model_copy(update={"effective": meta.effective or issued})
 
     from kbase.store.build import index_transaction
     with index_transaction(settings) as build:

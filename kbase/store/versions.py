@@ -22,16 +22,27 @@ def series(docs: Iterable[DocMeta]) -> dict[str, list[DocMeta]]:
 
 
 def in_force(docs: Iterable[DocMeta], today: dt.date) -> set[str]:
-    """Ids of the version of each document in force today (the latest that has taken effect, else the first)."""
+    """Ids of the version of each document in force today (the latest that has taken effect, else the first);
+    a document another one has repealed is in force no longer."""
+    docs = list(docs)
     current = set()
     for versions in series(docs).values():
         started = [v for v in versions if starts(v) <= today]
         current.add((started[-1] if started else versions[0]).id)
-    return current
+    return {doc.id for doc in docs if doc.id in current and not repealed(doc, today)}
 
 
-def version_note(meta: DocMeta, versions: list[DocMeta], today: dt.date) -> str | None:
-    """A sentence on which version a citation comes from, given all versions of its document (oldest first)."""
+def repealed(meta: DocMeta, today: dt.date) -> bool:
+    return meta.repealed_by is not None and (meta.repealed_on is None or meta.repealed_on <= today)
+
+
+def version_note(meta: DocMeta, versions: list[DocMeta], today: dt.date, repealer: DocMeta | None = None) -> str | None:
+    """A sentence on which version a citation comes from, given all versions of its document (oldest first) and
+    the document that repealed it, if one did."""
+    if repealed(meta, today):
+        by = f"《{repealer.title}》" if repealer else "新的文件"
+        when = f"{fmt(meta.repealed_on)}起" if meta.repealed_on else ""
+        return f"注意：《{meta.title}》已被{by}废止（{when}），以上条文已不再施行。"
     if len(versions) < 2:
         return None
     if meta.id in in_force(versions, today):

@@ -51,7 +51,7 @@ def answer_aggregate(ctx: Context, q: Query, audience: Audience, today: dt.date)
 def _section(ctx: Context, q: Query, audience: Audience, today: dt.date) -> Clause | None:
     """The plan section (or task) a task-list question is about, if it names one clearly enough."""
     hits = ctx.retriever.search(q, audience, today=today)
-    best = next((h for h in hits if h.clause.meta.kind != "law" and h.clause.ref != "序"), None)
+    best = next((h for h in hits if not h.clause.meta.is_statute and h.clause.ref != "序"), None)
     return best.clause if best and ctx.relevant(q, best) else None
 
 

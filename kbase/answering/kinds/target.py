@@ -40,8 +40,8 @@ def answer_target(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
 
 def _asked_target(ctx: Context, q: Query, targets: list[Target]) -> Target:
     """The target whose metric names what the question asks; words every metric shares don't decide."""
-    words = [t for t in q.tokens if len(t) > 1]
-    shared = {w for w in words if all(w in t.metric for t in targets)}
-    telling = [w for w in words if w not in shared]
+    concepts = [c for c in q.concepts if len(c.word) > 1]
+    shared = {c for c in concepts if all(any(form in t.metric for form in c.forms) for t in targets)}
+    telling = [c for c in concepts if c not in shared]
     return max(targets, key=lambda t: (ctx.retriever.coverage(telling, t.metric) if telling else 0.0,
                                        ctx.closeness(q, t.metric)))

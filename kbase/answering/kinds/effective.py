@@ -1,0 +1,37 @@
+"""When a text takes effect: its own 施行 article, with the metadata's date of the version in force."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ingest.statute import document_effective
+from ingest.text import fmt_date
+from kbase.answering.context import Context, cite
+from kbase.answering.kinds.issuance import answer_issuance
+from kbase.answering.query import Query
+from kbase.answering.retrieve import visible_docs
+from kbase.answering.session import Session
+from kbase.model import Answer, Audience
+
+
+def answer_effective(ctx: Context, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
+    docs = visible_docs(ctx.index, audience, today, history=q.history)
+    candidates = [d for d in q.named_docs if d in docs]
+    if not candidates and session is not None and session.context():
+        candidates = [session.context()[0].split("::")[0]]
+    if not candidates:
+        hits = ctx.retriever.search(q, audience, today=today)
+        candidates = [hits[0].clause.doc] if hits and ctx.relevant(q, hits[0]) else []
+    clauses = [c for c in ctx.index.clauses.values() if candidates and c.doc == candidates[0]]
+    found = document_effective(clauses)
+    if found is None:  # a plan or a text without a 施行 article: its metadata, cited to its opening
+        return answer_issuance(ctx, q, audience, session, today)
+    clause, date = found
+    meta = clause.meta
+    quote = next(s for s in clause.sentences if clause.article.effective in s)
+    body = f"《{meta.title}》自{fmt_date(date)}起施行。"
+    if meta.effective and meta.effective > date:  # an amended text: the article keeps the first date
+        amended = meta.amended or meta.issued
+        body += (f"现行文本{'于' + fmt_date(amended) + '修正，' if amended else ''}"
+                 f"自{fmt_date(meta.effective)}起施行。")
+    body += f"\n原文：「{quote}」\n（依据《{meta.title}》{clause.ref}）"
+    return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, quote)], kind="effective")

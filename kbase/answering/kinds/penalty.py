@@ -1,0 +1,125 @@
+"""What a conduct costs: the penalty sentence with its amount and authority, found from the conduct in the question.
+
+A duty article ("禁止设置排污口") seldom states its penalty; the penalty article refers back to it ("违反本条例第十六条
+规定…处十万元以上五十万元以下罚款"), so the search starts from the clauses found and follows those references backwards.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.model import Clause, Penalty
+from kbase.answering.context import Context, cite
+from kbase.answering.query import Query
+from kbase.answering.retrieve import Hit
+from kbase.model import Answer, Citation
+
+_FOLLOW_UP = re.compile(r"^(逾期|拒不|情节严重|构成犯罪|再次|屡次|造成)")
+_MONEY_ASKED = re.compile(r"多少|几|钱|罚款|金额|数额|how much|fine", re.I)
+_CANDIDATE_HITS = 5
+
+
+@dataclass
+class _Candidate:
+    penalty: Penalty
+    clause: Clause
+    via: Clause | None  # the duty article the question matched, when the penalty was reached from it
+    score: float
+
+
+def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
+    """None when no penalty is found near the clauses found (the general answer takes over)."""
+    candidates = _candidates(ctx, q, hits)
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c.score)
+    penalty, clause = best.penalty, best.clause
+    chain = _chain(clause, penalty)
+    fines = [f.text for p in chain for f in p.fines]
+    measures = list(dict.fromkeys(m for p in chain for m in p.measures))
+    lines = [f"违法行为：{penalty.conduct}"] if penalty.conduct else []
+    if fines:
+        lines.append("罚款：" + "；".join(f"{_condition(p, penalty)}{f.text}" for p in chain for f in p.fines))
+    if penalty.authority:
+        lines.append(f"处罚机关：{penalty.authority}")
+    if measures:
+        lines.append("其他措施：" + "、".join(measures))
+    quotes = ([penalty.chapeau] if _needs_chapeau(penalty) else []) + [p.text for p in chain]
+    citations = [cite(clause, quote) for quote in dict.fromkeys(quotes)]
+    body = "\n".join(lines) + "\n原文：" + "".join(f"「{c.quote}」" for c in citations)
+    body += f"\n（依据《{clause.meta.title}》{clause.ref}）"
+    duty = _duty(ctx, q, best)
+    if duty is not None:
+        citations.append(duty)
+        body += f"\n该处罚针对{duty.ref}的规定：「{duty.quote}」"
+    return Answer(question=q.text, status="answered", answer=body, citations=citations, kind="penalty")
+
+
+def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
+    """Penalties of the clauses found and of the articles that enforce them, scored by how well the conduct and its
+    context (the list it is in, the duty it enforces) fit the question."""
+    money = bool(_MONEY_ASKED.search(q.text))
+    found: list[_Candidate] = []
+    for rank, hit in enumerate(hits[:_CANDIDATE_HITS]):
+        prior = 1.0 - 0.08 * rank
+        sources = [(hit.clause, None)] + [(ctx.index.clauses[key], hit.clause)
+                                          for key in ctx.enforced_by.get(hit.clause.key, [])]
+        for clause, via in sources:
+            if clause.article is None:
+                continue
+            for penalty in clause.article.penalties:
+                if _FOLLOW_UP.match(penalty.conduct):
+                    continue  # a sanction for not complying with the first one: it comes with its lead sentence
+                duty = via or _enforced(ctx, clause, penalty)
+                chain = _chain(clause, penalty)
+                context = " ".join([p.text for p in chain] + [penalty.chapeau or ""]
+                                   + ([_duty_text(duty, penalty)] if duty else []))
+                fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct)
+                if not any(p.fines for p in chain):
+                    fit *= 0.6 if money else 0.75
+                if clause.meta.kind == "regulation":
+                    fit *= 1.1  # the local rule is the one that applies where it exists; the law is cited beside it
+                found.append(_Candidate(penalty, clause, via, fit * prior))
+    return found
+
+
+def _enforced(ctx: Context, clause: Clause, penalty: Penalty) -> Clause | None:
+    return next((ctx.index.clauses[key] for ref in penalty.refers_to
+                 if (key := f"{clause.doc}::{ref}") in ctx.index.clauses), None)
+
+
+def _chain(clause: Clause, penalty: Penalty) -> list[Penalty]:
+    """A penalty and the ones after it in its paragraph: sanctions for not complying (逾期不改正的，处…) and variants
+    (使用者为个人的，可以处…), each said with its condition."""
+    penalties = clause.article.penalties
+    return [penalty] + [p for p in penalties[penalties.index(penalty) + 1:] if p.paragraph == penalty.paragraph]
+
+
+def _needs_chapeau(penalty: Penalty) -> bool:
+    """An item states its conduct; its amount or its authority may be in the sentence that opens its list."""
+    if not penalty.chapeau:
+        return False
+    fine_elsewhere = any(f.text not in penalty.text for f in penalty.fines)
+    return fine_elsewhere or (penalty.authority is not None and penalty.authority not in penalty.text)
+
+
+def _condition(penalty: Penalty, lead: Penalty) -> str:
+    return "" if penalty is lead else f"{penalty.conduct}的，"
+
+
+def _duty_text(duty: Clause, penalty: Penalty) -> str:
+    """The duty's words for the penalised conduct: its list's chapeau and the item with the same number, else all."""
+    if penalty.item and duty.article:
+        same = next((item for item in duty.article.items if item.startswith(penalty.item)), None)
+        if same:
+            return f"{duty.article.chapeau or ''} {same}"
+    return duty.text
+
+
+def _duty(ctx: Context, q: Query, best: _Candidate) -> Citation | None:
+    """The article whose duty the penalty enforces, quoted where it fits the question best."""
+    duty = best.via or _enforced(ctx, best.clause, best.penalty)
+    if duty is None or duty.key == best.clause.key:
+        return None
+    sentences = [s for s in duty.sentences if s != duty.heading] or duty.sentences
+    return cite(duty, max(sentences, key=lambda s: (ctx.closeness(q, s), -sentences.index(s))))
