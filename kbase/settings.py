@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     semantic_min_coverage: float = Field(0.25, description="a clause holding at least this share is relevant when the "
                                          "vector search also ranks it near the top")
     semantic_top_rank: int = Field(2, description="how near the top: among this many best vector hits")
+    relevance_candidates: int = Field(3, description="how many of the best hits may pass the relevance gate")
     unknown_topic_min_relevance: float = Field(0.6, description="the share needed when the question names something "
                                                "no document mentions in any form (公积金, 奖金)")
 

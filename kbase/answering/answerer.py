@@ -9,7 +9,7 @@ from kbase.answering.context import Context
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.deadline import answer_deadline
-from kbase.answering.kinds.definition import answer_definition
+from kbase.answering.kinds.definition import answer_definition, named_definition
 from kbase.answering.kinds.effective import answer_effective
 from kbase.answering.kinds.issuance import answer_issuance
 from kbase.answering.kinds.not_found import NOT_FOUND, not_found
@@ -69,12 +69,19 @@ class Answerer(Context):
             return answer_effective(self, q, audience, session, today)
         within = set(session.context()) if session is not None and q.follow_up else None
         hits = self.retriever.search(q, audience, within=within, today=today)
-        if not hits or (not within and not self.relevant(q, hits[0])):
+        if q.kind == "definition" and (defined := named_definition(self, q, hits, audience, today)):
+            return defined  # the question names a term a text defines: no other relevance is needed
+        if not within:  # the best hit that passes the relevance gate leads; none passing means not_found
+            relevant = [h for h in hits[: self.settings.relevance_candidates] if self.relevant(q, h)]
+            if not relevant:
+                return not_found(self, q, NOT_FOUND, hits)
+            hits = relevant[:1] + [h for h in hits if h is not relevant[0]]
+        if not hits:
             return not_found(self, q, NOT_FOUND, hits)
         if q.years and not within and not _year_covered(q, hits[0].clause):
             return not_found(self, q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
         if q.kind == "definition":
-            return answer_definition(self, q, hits, audience, today) or self._by_kind(q, hits, today)
+            return answer_definition(self, q, hits) or self._by_kind(q, hits, today)
         return self._by_kind(q, hits, today)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:

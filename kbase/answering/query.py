@@ -43,6 +43,7 @@ _TEXT_WORD = re.compile(r"(?<![违方办执守合依想做说看用])法(?!规)|
 _LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|罚|法律责任|条款|第.{1,5}条|施行|条例")
 _PLAN_HINT = re.compile(r"方案|我市|全市|行动|任务|县区")
 _HOME_CITY = re.compile(r"开封|汴|我市|本市|咱市")
+_TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)")  # 平顶山市建设工地扬尘污染防治条例 -> 平顶山
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
@@ -134,20 +135,28 @@ def _expand(tokens: list[str], text: str) -> list[str]:
 
 
 def name_documents(q: Query, docs) -> None:
-    """Resolve 'X法' words against the documents' titles; a named document's own title words stop counting."""
+    """Resolve 'X法' words against the documents' titles (a named document's own title words stop counting), and
+    another city named in the question against the city a document's title starts with (平顶山 -> 平顶山市…条例)."""
+    docs = list(docs)
+    by_title: set[str] = set()
     for word in q.doc_titles:
         # the longest tail of the word that a title contains: 土壤污染防治法, not just 污染防治法
         for tail in (word[i:] for i in range(len(word) - 3)):
             named = {doc.id for doc in docs if tail in doc.title}
             if named:
-                q.named_docs |= named
+                by_title |= named
                 break
-    if q.named_docs:
-        title_words = {t for doc in docs if doc.id in q.named_docs for t in tokenize(doc.title)}
-        title_words |= {doc.title for doc in docs if doc.id in q.named_docs}
+    if by_title:
+        titles = [doc.title for doc in docs if doc.id in by_title]
+        title_words = {t for title in titles for t in tokenize(title)}
         q.tokens = [t for t in q.tokens if t not in title_words] or q.tokens
-        q.concepts = [c for c in q.concepts if c.word not in title_words and not any(
-            c.word in doc.title for doc in docs if doc.id in q.named_docs)] or q.concepts
+        q.concepts = [c for c in q.concepts if not any(c.word in title for title in titles)] or q.concepts
+    for doc in docs:
+        place = _TITLE_PLACE.match(doc.title)
+        if place and not _HOME_CITY.search(place.group(1)) and place.group(1) in q.text:
+            q.named_docs.add(doc.id)
+            q.concepts = [c for c in q.concepts if c.word not in place.group(0)] or q.concepts
+    q.named_docs |= by_title
 
 
 def _full_years(text: str) -> str:

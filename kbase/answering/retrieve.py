@@ -6,6 +6,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.lexicon import word_class
 from ingest.model import Clause
@@ -18,9 +19,18 @@ from kbase.store.versions import in_force
 # Every plan of the base is about its own city: naming it says nothing about relevance.
 _HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
 _LAW_KINDS = ("law", "penalty", "definition", "effective")
-_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn", "l"}  # jieba's tags for nouns, abbreviations, set phrases
+_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn"}  # jieba's tags for nouns and abbreviations
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")
+
+
+@lru_cache(maxsize=4096)
+def abbreviation(word: str) -> re.Pattern:
+    """A pattern that finds the full form a shortened word stands for: 主干道 in 主要干道, 发改委 in 发展改革委员会
+    (its characters in order, a few apart); never matches for words shorter than three characters."""
+    if len(word) < 3:
+        return re.compile(r"(?!)")
+    return re.compile(".{0,2}".join(map(re.escape, word)))
 
 
 def bigram_overlap(question: str, text: str) -> float:
@@ -72,7 +82,8 @@ class Retriever:
         about is most likely not in the knowledge base, however well its other words match."""
         return [c.word for c in concepts if len(c.word) >= 2 and c.word not in _HOME_WORDS
                 and word_class(c.word) in _NOUN_CLASSES and not any(self._count(form) for form in c.forms)
-                and not any(self._count(form) for part in c.parts for form in part)]
+                and not any(self._count(form) for part in c.parts for form in part)
+                and not any(abbreviation(c.word).search(text) for text in self._texts.values())]
 
     def weight(self, concept: Concept) -> float:
         """How much finding a concept tells: the IDF of its commonest form in the documents (村里 weighs as little
@@ -94,6 +105,8 @@ class Retriever:
                 found += weight
             elif concept.parts:
                 found += weight * sum(any(f in text for f in part) for part in concept.parts) / len(concept.parts)
+            elif abbreviation(concept.word).search(text):
+                found += 0.8 * weight
         return found / total if total else 0.0
 
     def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8,

@@ -12,7 +12,7 @@ ROLE_NAMES = {"lead": "牵头单位", "support": "配合/参与单位", "shared"
 
 def answer_responsibility(ctx: Context, q: Query, clause: Clause) -> Answer | None:
     """None when the clause has no role note (a law article names its authorities in its sentences)."""
-    blocks = role_blocks(clause.text)
+    blocks = [] if clause.meta.is_statute else role_blocks(clause.text)
     if not blocks:
         return None
     paragraphs = [p for p in clause.text.splitlines() if p.strip()]
