@@ -61,6 +61,7 @@ class Penalty(BaseModel):
     fines: list[Fine] = Field(default_factory=list)
     chapeau: str | None = Field(None, description="the sentence introducing its list, when that imposes the penalty")
     refers_to: list[str] = Field(default_factory=list, description="articles of the same text it enforces (违反本条例第X条)")
+    duty_item: str | None = Field(None, description="（二）: the item of the first of those it enforces (第十五条第二项)")
 
 
 class Definition(BaseModel):

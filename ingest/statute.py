@@ -17,6 +17,7 @@ _ARTICLE_REF = rf"第{_CN}条(?:第{_CN}款)?(?:第{_CN}项)?"
 # "违反本条例第十六条规定" / "违反本法第二十条、第二十一条第二款规定": the duties a penalty enforces
 _BREACH = re.compile(rf"违反本(?:法|条例|办法|规定|细则|决定)((?:{_ARTICLE_REF}[、和及或者，,]*)+)(?:的)?规定")
 _ARTICLE_NO = re.compile(rf"第({_CN})条")
+_ITEM_NO = re.compile(rf"^第{_CN}条(?:第{_CN}款)?第({_CN})项")
 _AMOUNT = rf"[{CN_DIGITS}\d.]+[万亿]?元"
 _FINE = re.compile(
     rf"(?:(?P<per>每[^，。；、\s]{{1,3}}?)(?:处以|处)?)?(?P<low>{_AMOUNT})(?:(?P<up>以上)(?P<high>{_AMOUNT})以下|(?P<bound>以上|以下))?的?罚款"
@@ -26,7 +27,8 @@ _AUTHORITY = re.compile(r"(?<![交经自理缘])由([^，。；：]{2,40}?)(?:(?
                         r"(?:责令|处以|处|给予|没收|予以|吊销|对|采取)")
 _MEASURE = re.compile(r"(?<!自)责令[^，。；、：]{2,16}?(?=[，。；、：]|并|$)|没收[^，。；、：]{2,12}?(?=[，。；、：]|并|$)|"
                       r"吊销[^，。；、：]{2,14}?(?=[，。；、：]|$)|强制拆除|查封、扣押|行政拘留|给予[^，。；：]{0,4}处分|"
-                      r"依法追究刑事责任|追究刑事责任|采取补救措施|恢复原状|赔偿损失")
+                      r"依法追究刑事责任|追究刑事责任|采取补救措施|恢复原状|赔偿损失|"
+                      r"依照[^，。；：]{2,30}?(?:予以处罚|处罚|处理)")
 _CONDUCT = re.compile(r"^(.{2,120}?)的(?:[，,；;：:]|$)")
 _DEFINED = re.compile(r"(?:本(?:法|条例|办法|规定|细则)(?:中)?|前款|前两款|本条)所称(?:的)?([^，,：:。；]{1,30}?)[，,]?(?:是指|指)")
 _DEFINED_ITEM = re.compile(rf"^[（(]{_CN}[)）]([^，,：:。；]{{1,20}})[，,：:]?(?:是指|指)")
@@ -48,6 +50,13 @@ def article_facts(text: str) -> ArticleFacts:
                         effective=_effective_text(text), repeals=_REPEALS.findall(text))
 
 
+def _breached_item(text: str) -> str | None:
+    """违反本条例第十五条第二项规定 -> （二）."""
+    span = _BREACH.search(text)
+    item = _ITEM_NO.match(span.group(1)) if span else None
+    return f"（{item.group(1)}）" if item else None
+
+
 def _breached(text: str) -> list[str]:
     refs = [f"第{n}条" for span in _BREACH.findall(text) for n in _ARTICLE_NO.findall(span)]
     return list(dict.fromkeys(refs))
@@ -57,6 +66,7 @@ def _penalties(paragraphs: list[str], chapeau: str | None, breach: list[str]) ->
     """One penalty per sentence that imposes one; items of a list article inherit what their chapeau imposes, and a
     sentence without its own authority (逾期不改正的，处…) inherits the one before it in its paragraph."""
     chapeau_punishes = bool(chapeau and _PUNISHES.search(chapeau))
+    article_item = _breached_item("\n".join(paragraphs))
     found = []
     for number, paragraph in enumerate(paragraphs):
         if chapeau and paragraph.endswith(chapeau):
@@ -75,7 +85,7 @@ def _penalties(paragraphs: list[str], chapeau: str | None, breach: list[str]) ->
                 text=sentence, item=item, paragraph=number, conduct=_conduct(body), authority=authority,
                 measures=_measures(sentence) + (_measures(chapeau) if in_list else []),
                 fines=fines or (_fines(chapeau) if in_list else []), chapeau=chapeau if in_list else None,
-                refers_to=breach))
+                refers_to=breach, duty_item=_breached_item(sentence) or article_item))
     return [p for p in found if p.fines or p.measures]
 
 

@@ -10,7 +10,7 @@ from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.deadline import answer_deadline
 from kbase.answering.kinds.definition import answer_definition, named_definition
-from kbase.answering.kinds.effective import answer_effective
+from kbase.answering.kinds.effective import answer_effective, answer_repealed
 from kbase.answering.kinds.issuance import answer_issuance
 from kbase.answering.kinds.not_found import NOT_FOUND, not_found
 from kbase.answering.kinds.passages import answer_outline, answer_passages
@@ -58,6 +58,10 @@ class Answerer(Context):
         # national laws apply in every city; a city's own rules only where the base holds a text of that city
         if q.other_city and not q.law_hint and not any(q.other_city in d.title for d in self.index.docs.values()):
             return not_found(self, q, f"知识库没有关于{q.other_city}的政策文件，只收录开封市的文件、法规和国家法律。")
+        if q.repealed and (repealed := answer_repealed(self, q)):
+            return repealed
+        if q.missing_text and not q.named_docs:
+            return not_found(self, q, f"知识库中没有《{q.missing_text}》，无法回答与它有关的问题。")
         direct = self._typed_ref(q, audience, today)
         if direct is not None:
             return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)

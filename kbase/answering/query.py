@@ -43,7 +43,23 @@ _TEXT_WORD = re.compile(r"(?<![违方办执守合依想做说看用])法(?!规)|
 _LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|罚|法律责任|条款|第.{1,5}条|施行|条例")
 _PLAN_HINT = re.compile(r"方案|我市|全市|行动|任务|县区")
 _HOME_CITY = re.compile(r"开封|汴|我市|本市|咱市")
-_TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)")  # 平顶山市建设工地扬尘污染防治条例 -> 平顶山
+# 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects
+# a name that can only be a text's: 《…》 or a city's 条例 / 办法 (not "法律有规定吗")
+_NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
+_TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)(.*?)(?=城市|饮用水|水源|河湖|建设|扬尘|大气|水污染|噪声|固体|土壤|环境|生态|"
+                          r"保护|管理|防治|条例|办法|规定|$)")
+
+
+def title_place(title: str) -> tuple[str, str] | None:
+    """(city, site) of a local text's title; None for a national one."""
+    match = _TITLE_PLACE.match(title)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def is_home(title: str) -> bool:
+    """A text of the city the knowledge base serves."""
+    place = title_place(title)
+    return place is not None and bool(_HOME_CITY.search(place[0]))
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
@@ -115,6 +131,8 @@ class Query:
     home_city: bool = False  # names the city the knowledge base is about
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
+    repealed: tuple[str, str] | None = None  # (repealing document, title) of a text the question names that is repealed
+    missing_text: str | None = None  # a text the question names that the knowledge base does not hold
     other_city: str | None = None
     injection: bool = False
     english: bool = False
@@ -136,27 +154,55 @@ def _expand(tokens: list[str], text: str) -> list[str]:
 
 def name_documents(q: Query, docs) -> None:
     """Resolve 'X法' words against the documents' titles (a named document's own title words stop counting), and
-    another city named in the question against the city a document's title starts with (平顶山 -> 平顶山市…条例)."""
+    another city named in the question against the city a document's title starts with (平顶山 -> 平顶山市…条例).
+    A name that is none of them is kept: a text repealed by one of them, or one the knowledge base does not hold."""
     docs = list(docs)
     by_title: set[str] = set()
     for word in q.doc_titles:
-        # the longest tail of the word that a title contains: 土壤污染防治法, not just 污染防治法
-        for tail in (word[i:] for i in range(len(word) - 3)):
-            named = {doc.id for doc in docs if tail in doc.title}
-            if named:
-                by_title |= named
-                break
+        repealed = next(((doc.id, title) for doc in docs for title in doc.repeals if plain_title(title) in word), None)
+        if repealed and not any(plain_title(doc.title) in word for doc in docs):
+            q.repealed = repealed
+            continue
+        named = _resolve(word, docs)
+        if named:
+            by_title |= named
+        elif _NAMES_A_TEXT.search(word) or f"《{word}》" in q.text:
+            q.missing_text = word
     if by_title:
         titles = [doc.title for doc in docs if doc.id in by_title]
         title_words = {t for title in titles for t in tokenize(title)}
         q.tokens = [t for t in q.tokens if t not in title_words] or q.tokens
         q.concepts = [c for c in q.concepts if not any(c.word in title for title in titles)] or q.concepts
     for doc in docs:
-        place = _TITLE_PLACE.match(doc.title)
-        if place and not _HOME_CITY.search(place.group(1)) and place.group(1) in q.text:
+        place = title_place(doc.title)
+        if place is None or is_home(doc.title):
+            continue
+        city, site = place
+        named = [name for name in (city, site) if len(name) >= 2 and name in q.text]
+        named += [site[i:i + 3] for i in range(len(site) - 2) if len(site) >= 3 and site[i:i + 3] in q.text]
+        if named:
             q.named_docs.add(doc.id)
-            q.concepts = [c for c in q.concepts if c.word not in place.group(0)] or q.concepts
+            q.concepts = [c for c in q.concepts if not any(c.word in name for name in named)] or q.concepts
     q.named_docs |= by_title
+
+
+def _resolve(word: str, docs: list) -> set[str]:
+    """Documents whose title holds the longest tail of a 'X法' word (土壤污染防治法, not just 污染防治法); a word that
+    starts with a city names only that city's texts."""
+    place = title_place(word)
+    if place is not None:  # 开封市烟花爆竹管理条例 is not 开封市河湖保护管理条例: all of it after the city must match
+        rest = word[len(place[0]) + 1:]
+        return {doc.id for doc in docs if (title_place(doc.title) or ("",))[0] == place[0] and rest in doc.title}
+    for tail in (word[i:] for i in range(len(word) - 3)):
+        named = {doc.id for doc in docs if tail in doc.title}
+        if named:
+            return named
+    return set()
+
+
+def plain_title(title: str) -> str:
+    """A title as people shorten it: without 《》, spaces and the 中华人民共和国 of national laws."""
+    return re.sub(r"[\s《》]|^中华人民共和国", "", title)
 
 
 def _full_years(text: str) -> str:
@@ -182,7 +228,8 @@ def analyse(text: str) -> Query:
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
-    q.doc_titles = re.findall(r"[\u4e00-\u9fa5]{2,20}?(?:(?<!违)法|条例|办法|规定|方案)", text)
+    q.doc_titles = re.findall(r"《([^》]{2,40})》", text) + re.findall(
+        r"[\u4e00-\u9fa5]{2,20}?(?:(?<!违)法|条例|办法|规定|方案)", text)
     q.overdue = bool(_OVERDUE.search(text))
     q.history = bool(_HISTORY.search(text))
     q.follow_up = bool(_FOLLOW_UP.search(text)) and len(text) <= 20

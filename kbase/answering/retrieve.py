@@ -11,7 +11,7 @@ from functools import lru_cache
 from ingest.lexicon import word_class
 from ingest.model import Clause
 from ingest.text import squash
-from kbase.answering.query import Concept, Query
+from kbase.answering.query import Concept, Query, is_home, title_place
 from kbase.model import Audience
 from kbase.store.embeddings import EmbeddingsUnavailable
 from kbase.store.versions import in_force
@@ -162,8 +162,11 @@ class Retriever:
             fit *= 1.8 if is_law else 0.6
         elif q.plan_hint or q.kind in ("responsibility", "aggregate"):
             fit *= 1.6 if not is_law else 0.6
-        if q.home_city and any(word in clause.meta.title for word in _HOME_WORDS):
+        local = title_place(clause.meta.title) is not None
+        if local and is_home(clause.meta.title) and q.home_city:
             fit *= 1.25  # "开封的河里能电鱼吗": the city's own rules before the national law
+        elif local and not is_home(clause.meta.title) and clause.doc not in q.named_docs:
+            fit *= 0.5  # another city's rules apply there only: asked without naming it, they come last
         if clause.ref == "序":
             fit *= 0.5
         if q.history and clause.doc not in current:

@@ -35,3 +35,18 @@ def answer_effective(ctx: Context, q: Query, audience: Audience, session: Sessio
                  f"自{fmt_date(meta.effective)}起施行。")
     body += f"\n原文：「{quote}」\n（依据《{meta.title}》{clause.ref}）"
     return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, quote)], kind="effective")
+
+
+def answer_repealed(ctx: Context, q: Query) -> Answer | None:
+    """A text the question names that a document of the base repeals: the article that repeals it."""
+    doc_id, title = q.repealed
+    clause = next((c for c in ctx.index.clauses.values() if c.doc == doc_id and c.article and title in c.article.repeals),
+                  None)
+    if clause is None:
+        return None
+    meta = clause.meta
+    quote = next(s for s in clause.sentences if title in s)
+    when = f"，自{fmt_date(meta.effective)}起" if meta.effective else ""
+    body = (f"《{title}》已被《{meta.title}》废止{when}不再施行，现行规定以《{meta.title}》为准。\n"
+            f"原文：「{quote}」\n（依据《{meta.title}》{clause.ref}）")
+    return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, quote)], kind="effective")

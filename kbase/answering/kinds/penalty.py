@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ingest.model import Clause, Penalty
 from kbase.answering.context import Context, cite
-from kbase.answering.query import Query
+from kbase.answering.query import Query, is_home
 from kbase.answering.retrieve import Hit
 from kbase.model import Answer, Citation
 
@@ -77,8 +77,8 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                 fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct)
                 if not any(p.fines for p in chain):
                     fit *= 0.6 if money else 0.75
-                if clause.meta.kind == "regulation":
-                    fit *= 1.1  # the local rule is the one that applies where it exists; the law is cited beside it
+                if is_home(clause.meta.title) or clause.doc in q.named_docs:
+                    fit *= 1.1  # the local rule is the one that applies where it exists
                 found.append(_Candidate(penalty, clause, via, fit * prior))
     return found
 
@@ -109,8 +109,9 @@ def _condition(penalty: Penalty, lead: Penalty) -> str:
 
 def _duty_text(duty: Clause, penalty: Penalty) -> str:
     """The duty's words for the penalised conduct: its list's chapeau and the item with the same number, else all."""
-    if penalty.item and duty.article:
-        same = next((item for item in duty.article.items if item.startswith(penalty.item)), None)
+    marker = penalty.duty_item or penalty.item
+    if marker and duty.article:
+        same = next((item for item in duty.article.items if item.startswith(marker)), None)
         if same:
             return f"{duty.article.chapeau or ''} {same}"
     return duty.text
