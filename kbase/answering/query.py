@@ -8,7 +8,15 @@ from functools import cache
 
 import opencc
 
-from ingest.lexicon import alternatives, find_departments, glossary, question_concepts, question_words, tokenize
+from ingest.lexicon import (
+    alternatives,
+    find_departments,
+    glossary,
+    question_concepts,
+    question_words,
+    tokenize,
+    word_class,
+)
 from ingest.text import CN_DIGITS, int_to_cn
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
@@ -160,7 +168,9 @@ def name_documents(q: Query, docs) -> None:
     by_title: set[str] = set()
     for word in q.doc_titles:
         repealed = next(((doc.id, title) for doc in docs for title in doc.repeals if plain_title(title) in word), None)
-        if repealed and not any(plain_title(doc.title) in word for doc in docs):
+        # 环境噪声污染防治法 is the repealed text, though the title of the law repealing it (噪声污染防治法) is in it too
+        if repealed and not any(len(plain_title(doc.title)) >= len(plain_title(repealed[1]))
+                                and plain_title(doc.title) in word for doc in docs):
             q.repealed = repealed
             continue
         named = _resolve(word, docs)
@@ -205,6 +215,22 @@ def plain_title(title: str) -> str:
     return re.sub(r"[\s《》]|^中华人民共和国", "", title)
 
 
+_LOCATIVE = re.compile(r"(?:边|旁|里|上|下|内|外|前|后|中|口|头)$")
+
+
+def _situated(concepts: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """Place words (池边, 楼下, 坝上: jieba's class s) stand for the place without its 边/下/上; a place of one
+    character the vocabulary does not know (池) is only context and names no topic."""
+    kept = []
+    for word, parts in concepts:
+        if word_class(word) == "s" and len(alternatives(word)) == 1:
+            word = _LOCATIVE.sub("", word)
+            if len(word) < 2 and len(alternatives(word)) == 1:
+                continue
+        kept.append((word, parts))
+    return kept
+
+
 def _full_years(text: str) -> str:
     """到25年 / 二五年 -> 到2025年: people drop the century."""
     text = _SHORT_YEAR.sub(lambda m: f"20{m.group(1)}年", text)
@@ -220,7 +246,7 @@ def analyse(text: str) -> Query:
     q.years = [int(y) for y in _YEAR.findall(text) if 2000 <= int(y) <= 2100]
     q.tokens = question_words(text)
     q.expanded = _expand(q.tokens, text)
-    q.concepts = [Concept.of(word, parts) for word, parts in question_concepts(text)]
+    q.concepts = [Concept.of(word, parts) for word, parts in _situated(question_concepts(text))]
     if q.english:  # English words never match the Chinese texts: search on the glossary's Chinese terms
         q.tokens = [t for t in q.expanded if re.search(r"[\u4e00-\u9fff]", t)] + [t for t in q.tokens if t.isdigit()]
         q.expanded = []

@@ -20,6 +20,7 @@ from kbase.store.versions import in_force
 _HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
 _LAW_KINDS = ("law", "penalty", "definition", "effective")
 _NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn"}  # jieba's tags for nouns and abbreviations
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|微克|毫克|个百分点|个|条|座|家|辆|吨|公里|亩|千瓦|平方)")
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")
 
@@ -175,6 +176,8 @@ class Retriever:
             fit *= 1.4
         if q.kind in ("target", "deadline") and re.search(r"\d", clause.text):
             fit *= 1.2
+        if q.kind == "target" and _QUANTITY.search(clause.text):
+            fit *= 1.2  # "要达到百分之多少": laws seldom set numbers, plans do
         if _PENALTY_ASKED.search(q.text) and _FINE.search(clause.text):
             fit *= 1.3
         return fit

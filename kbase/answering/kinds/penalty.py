@@ -17,6 +17,8 @@ from kbase.model import Answer, Citation
 _FOLLOW_UP = re.compile(r"^(逾期|拒不|情节严重|构成犯罪|再次|屡次|造成)")
 _MONEY_ASKED = re.compile(r"多少|几|钱|罚款|金额|数额|how much|fine", re.I)
 _CANDIDATE_HITS = 5
+_HOME_MARGIN = 0.7  # the city's own rule leads when it scores at least this share of the best
+_ALSO_MARGIN = 0.7  # another text's penalty is cited beside the answer when it scores at least this share
 
 
 @dataclass
@@ -28,17 +30,31 @@ class _Candidate:
 
 
 def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
-    """None when no penalty is found near the clauses found (the general answer takes over)."""
-    candidates = _candidates(ctx, q, hits)
+    """None when no penalty is found near the clauses found (the general answer takes over). The city's own rule
+    leads when it fits nearly as well as a national law's; the best penalty of another text is cited beside it."""
+    candidates = sorted(_candidates(ctx, q, hits), key=lambda c: -c.score)
     if not candidates:
         return None
-    best = max(candidates, key=lambda c: c.score)
-    penalty, clause = best.penalty, best.clause
+    best = candidates[0]
+    home = next((c for c in candidates if is_home(c.clause.meta.title)), None)
+    if home is not None and home.score >= _HOME_MARGIN * best.score:
+        best = home
+    lines, citations = _stated(ctx, q, best)
+    other = next((c for c in candidates if c.clause.doc != best.clause.doc), None)
+    if other is not None and other.score >= _ALSO_MARGIN * best.score:
+        also_lines, also_citations = _stated(ctx, q, other, duty=False)
+        lines += ["", "另见：", *also_lines]
+        citations += also_citations
+    return Answer(question=q.text, status="answered", answer="\n".join(lines), citations=citations, kind="penalty")
+
+
+def _stated(ctx: Context, q: Query, candidate: _Candidate, duty: bool = True) -> tuple[list[str], list[Citation]]:
+    """The lines that state a penalty (conduct, amounts, authority, measures, the sentences quoted) and their citations."""
+    penalty, clause = candidate.penalty, candidate.clause
     chain = _chain(clause, penalty)
-    fines = [f.text for p in chain for f in p.fines]
     measures = list(dict.fromkeys(m for p in chain for m in p.measures))
     lines = [f"违法行为：{penalty.conduct}"] if penalty.conduct else []
-    if fines:
+    if any(p.fines for p in chain):
         lines.append("罚款：" + "；".join(f"{_condition(p, penalty)}{f.text}" for p in chain for f in p.fines))
     if penalty.authority:
         lines.append(f"处罚机关：{penalty.authority}")
@@ -46,13 +62,13 @@ def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
         lines.append("其他措施：" + "、".join(measures))
     quotes = ([penalty.chapeau] if _needs_chapeau(penalty) else []) + [p.text for p in chain]
     citations = [cite(clause, quote) for quote in dict.fromkeys(quotes)]
-    body = "\n".join(lines) + "\n原文：" + "".join(f"「{c.quote}」" for c in citations)
-    body += f"\n（依据《{clause.meta.title}》{clause.ref}）"
-    duty = _duty(ctx, q, best)
-    if duty is not None:
-        citations.append(duty)
-        body += f"\n该处罚针对{duty.ref}的规定：「{duty.quote}」"
-    return Answer(question=q.text, status="answered", answer=body, citations=citations, kind="penalty")
+    lines.append("原文：" + "".join(f"「{c.quote}」" for c in citations))
+    lines.append(f"（依据《{clause.meta.title}》{clause.ref}）")
+    enforced = _duty(ctx, q, candidate) if duty else None
+    if enforced is not None:
+        citations.append(enforced)
+        lines.append(f"该处罚针对{enforced.ref}的规定：「{enforced.quote}」")
+    return lines, citations
 
 
 def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
