@@ -117,6 +117,8 @@ _AFTER = re.compile(r"^\s*(以上|以下|以内|左右)")
 _THRESHOLD = re.compile(r"^\s*及(?:以上|以下)")  # "30万千瓦及以上机组" qualifies a thing, sets no goal
 _BASELINE = re.compile(r"(?:较|比)(?:\d{4}\s*年|[“\"]?十[一二三四五六七八九]五[”\"]?期间)$")
 _GOAL_YEAR = re.compile(r"(?<![较比在])(?:到|至)?\s*(\d{4})\s*年(?!\s*基础)")
+# a verb that makes what follows the number the thing measured: 努力建成150亿级新能源汽车产业集群
+_ACTION = re.compile(r"(?:努力|力争|确保|争取|基本|全面)?(?:建成|建设|打造|形成|培育|实现|完成|新增|创建)")
 _METRIC_CUT = re.compile(r"[,，;；。:：]|(?<![较比在])(?:到|至)?\d{4}\s*年(?:\s*年底|底)?(?:前|起)?")
 
 
@@ -138,7 +140,7 @@ def find_targets(sentences: list[str]) -> list[Target]:
             metric_zone = head[: before.start()] if before else head
             metric = _METRIC_CUT.split(metric_zone)[-1].strip(" 的") if metric_zone else ""
             metric = _BASELINE.sub("", metric)
-            if not metric:  # "60%考核断面实现水质提升": the metric follows the number
+            if not metric or _ACTION.fullmatch(metric):  # "60%考核断面…", "努力建成150亿级…集群": it follows the number
                 metric = re.split(r"[,，;；。]", sentence[m.end():])[0].lstrip("以上下内").strip()
             elif metric.endswith("基础上") and targets and targets[-1].text == sentence.strip():
                 metric = targets[-1].metric  # "或在2020年基础上提高5个百分点": the same measure, relative

@@ -68,7 +68,7 @@ def test_show_sources_and_errors(env):
     assert "三、重点任务 > (三)能源绿色低碳发展行动 > 5.推进煤电结构优化升级" in shown.stdout
     assert "开封市人民政府办公室" in shown.stdout
     sources = json.loads(run(env, "sources", "--json").stdout)
-    assert len(sources) == 5 and {s["visibility"] for s in sources} == {"public"}
+    assert len(sources) == 7 and {s["visibility"] for s in sources} == {"public"}
     missing = run(env, "show", PLAN, "九(九)9")
     assert missing.exit_code == 1 and "找不到条款" in missing.output
     assert run(env, "ask", "--as", "nobody", "问题").exit_code == 2

@@ -19,7 +19,8 @@ from kbase.store.versions import in_force
 # Every plan of the base is about its own city: naming it says nothing about relevance.
 _HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
 _LAW_KINDS = ("law", "penalty", "definition", "effective")
-_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn"}  # jieba's tags for nouns and abbreviations
+# jieba's tags for nouns, abbreviations and time words: 公积金, 社保, 明天 — a day is never what a policy text is about
+_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn", "t"}
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|微克|毫克|个百分点|个|条|座|家|辆|吨|公里|亩|千瓦|平方)")
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")

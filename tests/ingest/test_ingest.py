@@ -184,9 +184,9 @@ def test_run_together_titles_split_where_the_body_begins(line, title):
     assert split_title(line)[0] == title
 
 
-def test_places_after_a_measure_share_it_but_verbs_do_not():
+def test_places_after_a_measure_share_it_and_a_verb_before_the_number_measures_what_follows_it():
     targets = find_targets(["到2025年,市建成区(含祥符区)生活污水集中收集率不低于75%,兰考县、杞县不低于55%。",
                             "到2025年,全市新能源汽车产量超过10万辆,努力建成150亿级新能源车汽车产业集群。"])
     by_value = {t.value: t for t in targets}
     assert by_value[55].metric == "兰考县、杞县生活污水集中收集率"
-    assert by_value[150].metric == "努力建成"
+    assert by_value[150].metric == "新能源车汽车产业集群" and by_value[150].unit == "亿级"
