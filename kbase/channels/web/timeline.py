@@ -74,13 +74,13 @@ def timeline_svg(tasks: list[Task], today: dt.date) -> str:
     axis_bottom = TOP + max(len(rows), 1) * ROW_HEIGHT
     parts += [f'<rect x="0" y="{TOP + n * ROW_HEIGHT}" width="{WIDTH}" height="{ROW_HEIGHT}" fill="#f3f6fa"/>'
               for n in range(0, len(rows), 2)]
-    for year in range(start.year, end.year + 1):
+    for year in range(start.year, end.year + 1):  # a solid line at each new year, a faint one at mid-year
         for month in (1, 7) if year < end.year else (1,):
             x = x_of(dt.date(year, month, 1))
             parts.append(f'<line x1="{x:.1f}" y1="{TOP - 8}" x2="{x:.1f}" y2="{axis_bottom}" '
                          f'stroke="{"#9e9e9e" if month == 1 else "#dddddd"}" stroke-width="1"/>')
-            if month == 1:
-                parts.append(_text(x, TOP - 14, f"{year}年", "middle", 12, "#4a4a4a"))
+        if year < end.year:  # the year's name over its span, so a mark at 12-31 reads as that year's end
+            parts.append(_text(x_of(dt.date(year, 7, 1)), TOP - 14, f"{year}年", "middle", 12, "#4a4a4a"))
     if not rows:
         parts.append(_text(WIDTH / 2, TOP + ROW_HEIGHT / 2 + 5, "没有符合条件的期限", "middle", 14, "#4a4a4a"))
     for number, (unit, marks) in enumerate(rows.items()):
