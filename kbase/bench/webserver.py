@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 import httpx
 
@@ -37,11 +38,13 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = env
         self._timeout = startup_timeout
-        self._out = tempfile.TemporaryFile()  # files, not pipes: a chatty server never blocks on a full pipe
-        self._err = tempfile.TemporaryFile()
+        # files, not pipes, so a chatty server never blocks on a full pipe; open for the object's life, so the
+        # output can be read after the server stopped
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> ServeProcess:
+    def __enter__(self) -> Self:
         self.process = subprocess.Popen([sys.executable, "bot.py", "serve", "--port", str(self.port)], cwd=REPO_DIR,
                                         env=self._env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
         deadline = time.monotonic() + self._timeout

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from kbase.channels.web.auth import audience, require_staff
-from kbase.channels.web.errors import CLAUSE_MISSING, WebError
+from kbase.channels.web.errors import CLAUSE_MISSING, WebError, documented
 from kbase.channels.web.ledger import filtered_tasks, task_json
 from kbase.channels.web.state import WebState, web_state
 from kbase.model import Audience
@@ -40,7 +40,7 @@ async def healthz(web: Annotated[WebState, Depends(web_state)]) -> dict:
     return {"status": "ok", "today": web.service.today().isoformat()}
 
 
-@router.post("/api/ask", summary="the answer object of `ask --json`; `session` continues a conversation")
+@router.post("/api/ask", responses=documented(400, 413, 429), summary="the answer object of `ask --json`; `session` continues a conversation")
 async def ask(body: AskRequest, request: Request, web: Annotated[WebState, Depends(web_state)],
               who: Annotated[Audience, Depends(audience)]) -> dict:
     request_id = request.state.request_id
@@ -63,7 +63,7 @@ async def sources(web: Annotated[WebState, Depends(web_state)], who: Annotated[A
     return [doc.model_dump(mode="json") for doc in web.service.sources(who)]
 
 
-@router.get("/api/clause", summary="one whole clause the caller may see; 404 otherwise")
+@router.get("/api/clause", responses=documented(400, 404), summary="one whole clause the caller may see; 404 otherwise")
 async def clause(doc: Annotated[str, Query(max_length=200)], ref: Annotated[str, Query(max_length=100)],
                  web: Annotated[WebState, Depends(web_state)], who: Annotated[Audience, Depends(audience)]) -> dict:
     found = await asyncio.to_thread(web.service.show, doc, ref, who)
@@ -82,7 +82,7 @@ def tasks_filter(dept: Annotated[ShortText | None, Blank, Query(description="ali
     return {"dept": dept, "year": year, "doc": doc, "past_due": bool(overdue)}
 
 
-@router.get("/api/tasks", dependencies=[Depends(require_staff)],
+@router.get("/api/tasks", dependencies=[Depends(require_staff)], responses=documented(400, 401),
             summary="staff only: `tasks --json` objects, each deadline with its status against today")
 async def tasks(web: Annotated[WebState, Depends(web_state)], filters: Annotated[dict, Depends(tasks_filter)]) -> list:
     found = await asyncio.to_thread(filtered_tasks, web.service, **filters)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kbase.channels.web.errors import MESSAGES, WebError
 from kbase.model import Audience
@@ -11,6 +13,9 @@ from kbase.settings import Settings
 
 COOKIE = "policybot_staff"
 COOKIE_MAX_AGE = 12 * 3600  # a working day; the token itself never expires, the browser's copy does
+# optional everywhere (no token = public); declared so /docs offers an Authorize button
+bearer = HTTPBearer(auto_error=False, description="a token of POLICYBOT_STAFF_TOKENS; without one, requests are public")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def is_staff_token(settings: Settings, token: str | None) -> bool:
@@ -22,21 +27,17 @@ def is_staff_token(settings: Settings, token: str | None) -> bool:
     return any(matches)
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def audience(request: Request) -> Audience:
-    """Public unless the request carries a valid staff token (header or cookie)."""
+def audience(request: Request, credentials: Bearer) -> Audience:
+    """Public unless the request carries a valid staff token (Bearer header or the staff page's cookie)."""
     settings: Settings = request.app.state.web.settings
-    staff = is_staff_token(settings, bearer_token(request)) or is_staff_token(settings, request.cookies.get(COOKIE))
+    header_token = credentials.credentials if credentials else None
+    staff = is_staff_token(settings, header_token) or is_staff_token(settings, request.cookies.get(COOKIE))
     return "staff" if staff else "public"
 
 
-def require_staff(request: Request) -> None:
+def require_staff(who: Annotated[Audience, Depends(audience)]) -> None:
     """The dependency of staff-only endpoints: 401 without a valid token."""
-    if audience(request) != "staff":
+    if who != "staff":
         raise WebError(401, MESSAGES[401], headers={"WWW-Authenticate": "Bearer"})
 
 

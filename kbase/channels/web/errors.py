@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.requests import Request
 
 MESSAGES = {
@@ -18,6 +19,15 @@ MESSAGES = {
 }
 NOT_JSON = "请求体不是有效的 JSON。"
 CLAUSE_MISSING = "找不到该条款，或您无权查看。"
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+def documented(*statuses: int) -> dict:
+    """OpenAPI entries for the errors a route may answer with."""
+    return {status: {"model": ErrorBody, "description": MESSAGES[status]} for status in statuses}
 
 
 class WebError(HTTPException):

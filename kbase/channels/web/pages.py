@@ -14,6 +14,7 @@ from kbase.channels.web.auth import audience, clear_staff_cookie, is_staff_token
 from kbase.channels.web.ledger import filtered_tasks
 from kbase.channels.web.state import WebState, web_state
 from kbase.channels.web.timeline import timeline_svg
+from kbase.model import Audience
 
 log = logging.getLogger("policybot.web")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -44,8 +45,8 @@ async def api_docs() -> FileResponse:
 
 
 @router.get("/staff")
-async def staff_page(request: Request) -> Response:
-    return _page("staff.html") if audience(request) == "staff" else _page("login.html")
+async def staff_page(who: Annotated[Audience, Depends(audience)]) -> Response:
+    return _page("staff.html") if who == "staff" else _page("login.html")
 
 
 @router.post("/staff/login")
