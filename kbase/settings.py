@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     web_trusted_proxies: str | None = Field(
         None, description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "
         "or *); unset = the peer address is the client")
+    web_root_path: str = Field("", description="the path prefix a reverse proxy serves the app under, e.g. /policybot")
     web_max_sessions: int = Field(10000, description="follow-up sessions kept at once; the least recently used go first")
 
     chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")

@@ -38,8 +38,9 @@ def limited(web_env):
 
 @pytest.fixture(scope="module")
 def embedded(web_env):
-    """Behind a trusted reverse proxy on 127.0.0.1, embeddable by a government site that may also call the API."""
-    with ServeProcess(web_env(public_questions_per_minute="1", web_trusted_proxies="127.0.0.1",
+    """Behind a trusted reverse proxy on 127.0.0.1 under /policybot, embeddable by a government site that may also
+    call the API."""
+    with ServeProcess(web_env(public_questions_per_minute="1", web_trusted_proxies="127.0.0.1", web_root_path="/policybot",
                               web_cors_origins=GOV_SITE, web_frame_ancestors=f"'self' {GOV_SITE}")) as server:
         yield server
 
@@ -97,6 +98,9 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(embedded
         def ask(client_ip: str) -> int:
             return http.post("/api/ask", json={"question": QUESTION}, headers={"X-Forwarded-For": client_ip}).status_code
         assert [ask("198.51.100.1"), ask("198.51.100.1"), ask("198.51.100.2")] == [200, 429, 200]
+        login = http.post("/staff", data={"token": STAFF_TOKEN}, headers={"X-Forwarded-Proto": "https"})
+    assert login.headers["location"] == "/policybot/staff"  # under the proxy's prefix
+    assert "secure" in login.headers["set-cookie"].lower()  # the proxy said the client used https
 
 
 def test_cors_is_off_by_default(client):

@@ -34,6 +34,11 @@ def _login_page(notice: str, status: int) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
+def _staff_url(request: Request) -> str:
+    """/staff under the prefix a reverse proxy serves the app at (POLICYBOT_WEB_ROOT_PATH)."""
+    return request.scope.get("root_path", "").rstrip("/") + "/staff"
+
+
 @router.get("/")
 async def citizen_page() -> FileResponse:
     return _page("index.html")
@@ -49,7 +54,7 @@ async def staff_page(who: Annotated[Audience, Depends(audience)]) -> Response:
     return _page("staff.html") if who == "staff" else _page("login.html")
 
 
-@router.post("/staff/login")
+@router.post("/staff")  # the form posts to its own URL, so a refusal page is served where its relative links work
 async def login(request: Request, web: Annotated[WebState, Depends(web_state)],
                 token: Annotated[str, Form(max_length=512)] = "") -> Response:
     """A form POST, so the token never appears in a URL; it comes back only as an HttpOnly cookie."""
@@ -59,14 +64,14 @@ async def login(request: Request, web: Annotated[WebState, Depends(web_state)],
         log.info("staff login refused id=%s", request.state.request_id)
         return _login_page(LOGIN_FAILED, 401)
     log.info("staff login id=%s", request.state.request_id)
-    response = RedirectResponse("/staff", status_code=303)
+    response = RedirectResponse(_staff_url(request), status_code=303)
     set_staff_cookie(response, request, token.strip())
     return response
 
 
 @router.post("/staff/logout")
 async def logout(request: Request) -> Response:
-    response = RedirectResponse("/staff", status_code=303)
+    response = RedirectResponse(_staff_url(request), status_code=303)
     clear_staff_cookie(response, request)
     return response
 

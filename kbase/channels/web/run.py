@@ -40,7 +40,8 @@ def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> in
     trusted = settings.web_trusted_proxies
     config = uvicorn.Config(build_app(settings, service), host=host, port=port, log_level="info",
                             access_log=False,  # its lines carry query strings and addresses; Guard logs ids instead
-                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted, server_header=False)
+                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted, server_header=False,
+                            root_path=settings.web_root_path)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; ignored, the process exits 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)

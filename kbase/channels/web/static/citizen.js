@@ -33,7 +33,7 @@ async function loadClause(citation, target) {
   target.textContent = "正在载入原文……";
   const query = new URLSearchParams({ doc: citation.doc, ref: citation.ref });
   try {
-    const response = await fetch(`/api/clause?${query}`);
+    const response = await fetch(`api/clause?${query}`);
     if (!response.ok) {
       target.textContent = await errorMessage(response);
       return false;
@@ -102,7 +102,7 @@ async function ask(question) {
   status.textContent = "正在查找依据……";
   let turn;
   try {
-    const response = await fetch("/api/ask", {
+    const response = await fetch("api/ask", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question, session }),

@@ -89,10 +89,10 @@ async function show(query, titles) {
   const status = document.getElementById("status");
   status.textContent = "正在载入……";
   try {
-    const tasks = await getJson(`/api/tasks?${query}`);
+    const tasks = await getJson(`api/tasks?${query}`);
     renderLedger(tasks, titles);
     status.textContent = `共 ${tasks.length} 项任务。`;
-    const timelineUrl = `/staff/timeline.svg?${query}`;
+    const timelineUrl = `staff/timeline.svg?${query}`;
     document.getElementById("timeline").src = timelineUrl;
     document.getElementById("timeline-link").href = timelineUrl;
   } catch (error) {
@@ -104,7 +104,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   const form = document.getElementById("filters");
   const query = new URLSearchParams(window.location.search);
   try {
-    const [health, sources, allTasks] = await Promise.all([getJson("/healthz"), getJson("/api/sources"), getJson("/api/tasks")]);
+    const [health, sources, allTasks] = await Promise.all([getJson("healthz"), getJson("api/sources"), getJson("api/tasks")]);
     document.getElementById("today").textContent = `期限状态按 ${health.today} 计算。`;
     const titles = Object.fromEntries(sources.map((doc) => [doc.id, doc.title]));
     fillChoices(allTasks);
@@ -113,7 +113,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const chosen = filterQuery(form);
-      history.replaceState(null, "", chosen.toString() ? `/staff?${chosen}` : "/staff");
+      history.replaceState(null, "", chosen.toString() ? `?${chosen}` : window.location.pathname);
       await show(chosen, titles);
     });
   } catch (error) {
