@@ -1,7 +1,6 @@
 """The JSON API: /api/ask, /api/sources, /api/clause, /api/tasks (staff) and /healthz; thin over Service."""
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import math
@@ -10,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from kbase.channels.web.auth import audience, require_staff
 from kbase.channels.web.errors import CLAUSE_MISSING, WebError, documented
@@ -52,7 +52,8 @@ async def ask(body: AskRequest, request: Request, web: Annotated[WebState, Depen
     # the session key includes the audience: a public request never continues a staff conversation
     turn = web.conversations.turn(body.session, who) if body.session else contextlib.nullcontext()
     async with turn as session:  # nullcontext works as an async context manager too
-        answer = await asyncio.to_thread(web.service.answer, body.question, who, session)
+        # anyio's pool (40 threads) rather than asyncio's (cores + 4): questions waiting on an LLM hold a thread each
+        answer = await run_in_threadpool(web.service.answer, body.question, who, session)
     log.info("question id=%s audience=%s session=%s status=%s citations=%d ms=%d", request_id, who,
              bool(body.session), answer.status, len(answer.citations), (time.monotonic() - started) * 1000)
     return {**answer.contract(), "session": body.session}
@@ -66,7 +67,7 @@ async def sources(web: Annotated[WebState, Depends(web_state)], who: Annotated[A
 @router.get("/api/clause", responses=documented(400, 404), summary="one whole clause the caller may see; 404 otherwise")
 async def clause(doc: Annotated[str, Query(max_length=200)], ref: Annotated[str, Query(max_length=100)],
                  web: Annotated[WebState, Depends(web_state)], who: Annotated[Audience, Depends(audience)]) -> dict:
-    found = await asyncio.to_thread(web.service.show, doc, ref, who)
+    found = await run_in_threadpool(web.service.show, doc, ref, who)
     if found is None:
         raise WebError(404, CLAUSE_MISSING)
     return {"doc": found.doc, "title": found.meta.title, "ref": found.ref, "heading": found.heading,
@@ -85,6 +86,6 @@ def tasks_filter(dept: Annotated[ShortText | None, Blank, Query(description="ali
 @router.get("/api/tasks", dependencies=[Depends(require_staff)], responses=documented(400, 401),
             summary="staff only: `tasks --json` objects, each deadline with its status against today")
 async def tasks(web: Annotated[WebState, Depends(web_state)], filters: Annotated[dict, Depends(tasks_filter)]) -> list:
-    found = await asyncio.to_thread(filtered_tasks, web.service, **filters)
+    found = await run_in_threadpool(filtered_tasks, web.service, **filters)
     today = web.service.today()
     return [task_json(task, today) for task in found]

@@ -1,13 +1,13 @@
 """The HTML pages (citizen page, staff page and its login, offline API docs) and the staff timeline SVG."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kbase.channels.web.api import client_address, tasks_filter
 from kbase.channels.web.auth import audience, clear_staff_cookie, is_staff_token, require_staff, set_staff_cookie
@@ -79,5 +79,5 @@ async def logout(request: Request) -> Response:
 @router.get("/staff/timeline.svg", dependencies=[Depends(require_staff)])
 async def timeline(web: Annotated[WebState, Depends(web_state)],
                    filters: Annotated[dict, Depends(tasks_filter)]) -> Response:
-    found = await asyncio.to_thread(filtered_tasks, web.service, **filters)
+    found = await run_in_threadpool(filtered_tasks, web.service, **filters)
     return Response(timeline_svg(found, web.service.today()), media_type="image/svg+xml")
