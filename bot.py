@@ -1,4 +1,4 @@
-"""policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench and the Telegram bot."""
+"""policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench, the Telegram bot and the web server."""
 from __future__ import annotations
 
 import datetime as dt
@@ -217,6 +217,16 @@ def telegram(ctx, webhook_url: str | None, listen: str, port: int) -> None:
     """Run the Telegram bot until SIGINT/SIGTERM."""
     from kbase.channels.telegram.run import run_telegram
     sys.exit(run_telegram(ctx.obj, webhook_url=webhook_url, listen=listen, port=port))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.pass_context
+def serve(ctx, host: str, port: int) -> None:
+    """Serve the citizen page, the staff page and the JSON API until SIGINT/SIGTERM."""
+    from kbase.channels.web.run import run_web
+    sys.exit(run_web(ctx.obj, host=host, port=port))
 
 
 if __name__ == "__main__":

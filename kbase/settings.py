@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 KBASE_DIR = Path(__file__).resolve().parent
@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     public_questions_per_minute: int = Field(6, description="per-user limit on public users' questions")
     session_ttl_seconds: int = Field(1800, description="how long a chat's follow-up context lives")
 
+    staff_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        (), description="bearer tokens with staff rights on the web channel (comma-separated)")
+    web_body_limit_bytes: int = Field(8192, description="larger request bodies get 413")
+    web_frame_ancestors: str = Field(
+        "'self'", description="CSP frame-ancestors: the sites that may embed the pages, e.g. 'self' https://www.kaifeng.gov.cn")
+    web_cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="origins allowed to call the API from their own pages (comma-separated); empty = CORS off")
+    web_trusted_proxies: str | None = Field(
+        None, description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated, "
+        "or *); unset = the peer address is the client")
+    web_root_path: str = Field("", description="the path prefix a reverse proxy serves the app under, e.g. /policybot")
+    web_max_sessions: int = Field(10000, description="follow-up sessions kept at once; the least recently used go first")
+
     chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")
     chroma_port: int = 8000
 
@@ -70,6 +83,13 @@ class Settings(BaseSettings):
     def _split_ids(cls, value):
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("staff_tokens", "web_cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value):
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("today", mode="before")

@@ -1,10 +1,10 @@
-"""Follow-up context per conversation for the chat channels: one Session per (chat, user), one turn at a time."""
+"""Follow-up context per conversation for the chat channels: one Session per key, one turn at a time."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 
 from kbase.answering.session import Session
@@ -18,25 +18,35 @@ class _Conversation:
 
 
 class Conversations:
-    """A Session per (chat, user), taken one turn at a time; idle ones are dropped after `ttl` seconds.
+    """A Session per key, taken one turn at a time; idle ones are dropped after `ttl` seconds, and beyond
+    `max_open` the least recently used idle one goes, so clients cannot fill the memory with sessions.
 
-    Keyed by user as well as chat so that in a group one person's follow-up never continues another's
-    question (whose clauses may come from documents the second person may not see). The Session
-    itself lets its context expire after the same ttl.
+    Telegram keys by (chat, user) so that in a group one person's follow-up never continues another's
+    question (whose clauses may come from documents the second person may not see); the web keys by
+    (session id, audience). The Session itself lets its context expire after the same ttl.
     """
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, ttl: float, max_open: int = 100_000, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl
+        self.max_open = max_open
         self._clock = clock
-        self._open: dict[tuple[int, int], _Conversation] = {}
+        self._open: dict[tuple[Hashable, ...], _Conversation] = {}  # least recently used first
+
+    def __len__(self) -> int:
+        return len(self._open)
 
     @contextlib.asynccontextmanager
-    async def turn(self, chat_id: int, user_id: int) -> AsyncIterator[Session]:
+    async def turn(self, *key: Hashable) -> AsyncIterator[Session]:
         now = self._clock()
-        for key in [k for k, c in self._open.items() if now - c.last_used > self.ttl and not c.lock.locked()]:
-            del self._open[key]
-        conversation = self._open.setdefault(
-            (chat_id, user_id), _Conversation(Session(ttl_seconds=self.ttl, clock=self._clock), now))
+        for stale in [k for k, c in self._open.items() if now - c.last_used > self.ttl and not c.lock.locked()]:
+            del self._open[stale]
+        conversation = self._open.pop(key, None)
+        if conversation is None:
+            excess = len(self._open) + 1 - self.max_open
+            for oldest in [k for k, c in self._open.items() if not c.lock.locked()][:max(excess, 0)]:
+                del self._open[oldest]
+            conversation = _Conversation(Session(ttl_seconds=self.ttl, clock=self._clock), now)
+        self._open[key] = conversation
         async with conversation.lock:
             yield conversation.session
             conversation.last_used = self._clock()
