@@ -188,8 +188,9 @@ def name_documents(q: Query, docs) -> None:
         if place is None or is_home(doc.title):
             continue
         city, site = place
-        named = [name for name in (city, site) if len(name) >= 2 and name in q.text]
-        named += [site[i:i + 3] for i in range(len(site) - 2) if len(site) >= 3 and site[i:i + 3] in q.text]
+        # the city, or three characters of the site (鲇鱼山): a two-character site (河道) is too common a word
+        named = [city] if city in q.text else []
+        named += [site[i:i + 3] for i in range(len(site) - 2) if site[i:i + 3] in q.text]
         if named:
             q.named_docs.add(doc.id)
             q.concepts = [c for c in q.concepts if not any(c.word in name for name in named)] or q.concepts

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ingest.model import Clause, Penalty
 from kbase.answering.context import Context, cite
-from kbase.answering.query import Query, is_home
+from kbase.answering.query import Query, is_home, title_place
 from kbase.answering.retrieve import Hit
 from kbase.model import Answer, Citation
 
@@ -37,10 +37,10 @@ def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
         return None
     best = candidates[0]
     home = next((c for c in candidates if is_home(c.clause.meta.title)), None)
-    if home is not None and home.score >= _HOME_MARGIN * best.score:
+    if home is not None and not q.named_docs and home.score >= _HOME_MARGIN * best.score:
         best = home
     lines, citations = _stated(ctx, q, best)
-    other = next((c for c in candidates if c.clause.doc != best.clause.doc), None)
+    other = next((c for c in candidates if c.clause.doc != best.clause.doc and _applies(c.clause, q)), None)
     if other is not None and other.score >= _ALSO_MARGIN * best.score:
         also_lines, also_citations = _stated(ctx, q, other, duty=False)
         lines += ["", "另见：", *also_lines]
@@ -60,7 +60,7 @@ def _stated(ctx: Context, q: Query, candidate: _Candidate, duty: bool = True) ->
         lines.append(f"处罚机关：{penalty.authority}")
     if measures:
         lines.append("其他措施：" + "、".join(measures))
-    quotes = ([penalty.chapeau] if _needs_chapeau(penalty) else []) + [p.text for p in chain]
+    quotes = ([penalty.chapeau] if _needs_chapeau(penalty) else []) + _joined(clause, [p.text for p in chain])
     citations = [cite(clause, quote) for quote in dict.fromkeys(quotes)]
     lines.append("原文：" + "".join(f"「{c.quote}」" for c in citations))
     lines.append(f"（依据《{clause.meta.title}》{clause.ref}）")
@@ -95,8 +95,15 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                     fit *= 0.6 if money else 0.75
                 if is_home(clause.meta.title) or clause.doc in q.named_docs:
                     fit *= 1.1  # the local rule is the one that applies where it exists
+                elif not _applies(clause, q):
+                    fit *= 0.5  # another city's rule, asked without naming that city
                 found.append(_Candidate(penalty, clause, via, fit * prior))
     return found
+
+
+def _applies(clause: Clause, q: Query) -> bool:
+    """A national law applies everywhere; a local rule in its own city, or where the question names it."""
+    return title_place(clause.meta.title) is None or is_home(clause.meta.title) or clause.doc in q.named_docs
 
 
 def _enforced(ctx: Context, clause: Clause, penalty: Penalty) -> Clause | None:
@@ -109,6 +116,12 @@ def _chain(clause: Clause, penalty: Penalty) -> list[Penalty]:
     (使用者为个人的，可以处…), each said with its condition."""
     penalties = clause.article.penalties
     return [penalty] + [p for p in penalties[penalties.index(penalty) + 1:] if p.paragraph == penalty.paragraph]
+
+
+def _joined(clause: Clause, sentences: list[str]) -> list[str]:
+    """Sentences that follow each other in the clause as one quote, else one quote each."""
+    joined = "".join(sentences)
+    return [joined] if joined in clause.text else sentences
 
 
 def _needs_chapeau(penalty: Penalty) -> bool:
