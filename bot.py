@@ -180,10 +180,13 @@ def tasks(ctx, as_json: bool, dept: str | None, year: int | None, doc: str | Non
 @click.argument("questions_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--mode", type=click.Choice(["extractive", "llm", "both"]), default="both", show_default=True,
               help="llm needs POLICYBOT_LLM_BASE_URL and _MODEL; both compares the modes available")
+@click.option("--baseline", is_flag=True, help="also score a naive LangChain RAG (500-char chunks, e5, top 4) "
+              "over the same documents")
 @click.option("-v", "--verbose", is_flag=True)
 @click.pass_context
-def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
+def eval_command(ctx, questions_file: str, mode: str, baseline: bool, verbose: bool) -> None:
     """Pass rates per kind on a question set in the format of shared/eval/dev.jsonl."""
+    from kbase.bench.baseline import naive_baseline
     from kbase.bench.evaluate import format_comparison, format_report, load_questions, run_eval
     from kbase.service import Service
     settings: Settings = ctx.obj
@@ -196,6 +199,9 @@ def eval_command(ctx, questions_file: str, mode: str, verbose: bool) -> None:
         service = Service(settings if name == "llm" else settings.model_copy(update={"llm_base_url": None}),
                           progress=_progress)
         reports[name] = run_eval(questions, lambda q: service.answer(q).contract())
+    if baseline:
+        with naive_baseline(settings, _progress) as ask:
+            reports["naive baseline"] = run_eval(questions, ask)
     click.echo(format_comparison(reports) if len(reports) > 1 else format_report(reports[modes[0]], verbose))
 
 

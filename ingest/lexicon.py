@@ -34,6 +34,12 @@ def everyday() -> dict:
 
 
 @cache
+def places() -> dict:
+    """{"home": …, "other_cities": {中文: English}}."""
+    return json.loads((DATA_DIR / "places.json").read_text(encoding="utf-8"))
+
+
+@cache
 def alias_table() -> dict[str, str]:
     """Every spelling -> the canonical unit name."""
     table = {}
@@ -98,6 +104,29 @@ def word_class(word: str) -> str | None:
     return line[2] if len(line) > 2 else None
 
 
+def english_concepts(text: str) -> list[tuple[str, list[str]]]:
+    """The topic words of an English question: the glossary's phrases it holds (good air quality), then its other
+    words, without those that only frame a question."""
+    lowered = " " + re.sub(r"[^a-z0-9.\-']+", " ", text.lower()) + " "
+    known = {w.lower() for group in glossary()["synonyms"] for w in group} | set(glossary()["english"])
+    phrases = []
+    for phrase in sorted((w for w in known if " " in w), key=len, reverse=True):
+        if f" {phrase} " in lowered or f" {phrase}s " in lowered:
+            phrases.append(phrase)
+            lowered = lowered.replace(f" {phrase}", " ")
+    frame = set(glossary()["english_frame"])
+    words = [_singular(w, known) for w in re.findall(r"[a-z][a-z0-9.\-']*|\d+(?:\.\d+)?", lowered)]
+    return [(word, []) for word in dict.fromkeys([*phrases, *(w for w in words if w not in frame and len(w) > 1)])]
+
+
+def _singular(word: str, known: set[str]) -> str:
+    """pollutants -> pollutant when only the singular is known."""
+    for ending in ("es", "s"):
+        if word not in known and word.endswith(ending) and word[: -len(ending)] in known:
+            return word[: -len(ending)]
+    return word
+
+
 def alternatives(word: str) -> list[str]:
     """What counts as finding a question word in a text: the word, its glossary synonyms, its official terms."""
     found = [word]
@@ -105,6 +134,7 @@ def alternatives(word: str) -> list[str]:
         if word in (w.lower() for w in group):
             found += [w.lower() for w in group]
     found += [w.lower() for w in everyday()["words"].get(word, [])]
+    found += [w.lower() for w in glossary()["english"].get(word, [])]
     return list(dict.fromkeys(found))
 
 

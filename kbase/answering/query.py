@@ -10,8 +10,10 @@ import opencc
 
 from ingest.lexicon import (
     alternatives,
+    english_concepts,
     find_departments,
     glossary,
+    places,
     question_concepts,
     question_words,
     tokenize,
@@ -51,23 +53,11 @@ _TEXT_WORD = re.compile(r"(?<![违方办执守合依想做说看用])法(?!规)|
 _LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|罚|法律责任|条款|第.{1,5}条|施行|条例")
 _PLAN_HINT = re.compile(r"方案|我市|全市|行动|任务|县区")
 _HOME_CITY = re.compile(r"开封|汴|我市|本市|咱市")
-# 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects
 # a name that can only be a text's: 《…》 or a city's 条例 / 办法 (not "法律有规定吗")
 _NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
+# 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects
 _TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)(.*?)(?=城市|饮用水|水源|河湖|建设|扬尘|大气|水污染|噪声|固体|土壤|环境|生态|"
                           r"保护|管理|防治|条例|办法|规定|$)")
-
-
-def title_place(title: str) -> tuple[str, str] | None:
-    """(city, site) of a local text's title; None for a national one."""
-    match = _TITLE_PLACE.match(title)
-    return (match.group(1), match.group(2)) if match else None
-
-
-def is_home(title: str) -> bool:
-    """A text of the city the knowledge base serves."""
-    place = title_place(title)
-    return place is not None and bool(_HOME_CITY.search(place[0]))
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
@@ -80,11 +70,35 @@ _CN_SHORT_YEAR = re.compile(r"(?<![一二三四五六七八九十百千〇零])�
 _PLAN_REF = re.compile(rf"([{CN_DIGITS}]{{1,3}})\s*[(（]\s*([{CN_DIGITS}]{{1,3}})\s*[)）]\s*(\d{{1,2}})?")
 _TASK_NO = re.compile(r"任务\s*(\d{1,2})(?!\d)|第\s*(\d{1,2})\s*(?:项|条任务|个任务|号任务)")
 _ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
-# Cities the knowledge base does not cover; a generic "XX市" would also catch 城市, 超市, 全市 …
-_CITY = re.compile(r"(北京|上海|天津|重庆|郑州|洛阳|新乡|商丘|许昌|平顶山|安阳|焦作|濮阳|漯河|三门峡|南阳|信阳|周口|驻马店|"
-                   r"鹤壁|济源|广州|深圳|杭州|南京|武汉|成都|西安|苏州|石家庄|济南|合肥|长沙|太原|沈阳|长春|哈尔滨|"
-                   r"福州|南昌|昆明|贵阳|南宁|海口|兰州|西宁|银川|乌鲁木齐|呼和浩特|拉萨|青岛|大连|宁波|厦门)(?:市|的|地区)?")
 _FOLLOW_UP = re.compile(r"^(那|那么|它|它们|这个|这项|该|其|此|上述|还有|另外)|呢[?？]?$")
+
+def title_place(title: str) -> tuple[str, str] | None:
+    """(city, site) of a local text's title; None for a national one."""
+    match = _TITLE_PLACE.match(title)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def is_home(title: str) -> bool:
+    """A text of the city the knowledge base serves."""
+    place = title_place(title)
+    return place is not None and bool(_HOME_CITY.search(place[0]))
+
+
+@cache
+def _cities() -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for the other cities' Chinese and English names, and English name -> Chinese."""
+    names = places()["other_cities"]
+    english = {name.lower(): city for city, name in names.items()}
+    alternation = "|".join(sorted([*names, *(re.escape(n) for n in english)], key=len, reverse=True))
+    return re.compile(rf"({alternation})", re.I), english
+
+
+def other_city(text: str) -> str | None:
+    """Another city the question names (郑州, Zhengzhou), in Chinese; a generic 城市/全市 never counts."""
+    pattern, english = _cities()
+    match = pattern.search(text)
+    return english.get(match.group(1).lower(), match.group(1)) if match else None
+
 
 @cache
 def _t2s() -> opencc.OpenCC:
@@ -251,7 +265,7 @@ def analyse(text: str) -> Query:
     if q.english:  # English words never match the Chinese texts: search on the glossary's Chinese terms
         q.tokens = [t for t in q.expanded if re.search(r"[\u4e00-\u9fff]", t)] + [t for t in q.tokens if t.isdigit()]
         q.expanded = []
-        q.concepts = [Concept.of(t) for t in q.tokens]
+        q.concepts = [Concept.of(word, parts) for word, parts in english_concepts(text)]
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
@@ -260,8 +274,7 @@ def analyse(text: str) -> Query:
     q.overdue = bool(_OVERDUE.search(text))
     q.history = bool(_HISTORY.search(text))
     q.follow_up = bool(_FOLLOW_UP.search(text)) and len(text) <= 20
-    city = _CITY.search(text)
-    q.other_city = city.group(1) if city else None
+    q.other_city = other_city(text)
     if m := _PLAN_REF.search(text):
         q.plan_ref = f"{m.group(1)}({m.group(2)}){m.group(3) or ''}"
     elif m := _TASK_NO.search(text):

@@ -46,8 +46,6 @@ QUESTIONS = [
     "建设单位的扬尘污染防治费用怎么列支",
 ]
 
-BASELINE_CHUNK_SIZE, BASELINE_CHUNK_OVERLAP, BASELINE_TOP_K = 500, 50, 4
-_BASELINE_COLLECTION = "baseline"
 
 
 def _child_env(**extra: str) -> dict[str, str]:
@@ -141,34 +139,22 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _baseline_store(store_dir: str, embeddings):
-    import chromadb
-    from langchain_chroma import Chroma
-    return Chroma(collection_name=_BASELINE_COLLECTION, embedding_function=embeddings, persist_directory=store_dir,
-                  client_settings=chromadb.config.Settings(anonymized_telemetry=False, is_persistent=True,
-                                                           persist_directory=store_dir))
-
-
 def _baseline_build(store_dir: str, max_docs: int | None) -> None:
-    from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
+    from kbase.bench.baseline import build_store
     from kbase.store.embeddings import make_embeddings
     from kbase.store.sources import load_corpus
     settings = Settings()
-    splitter = RecursiveCharacterTextSplitter(chunk_size=BASELINE_CHUNK_SIZE, chunk_overlap=BASELINE_CHUNK_OVERLAP)
-    chunks = splitter.split_documents(
-        [Document(page_content=text, metadata={"doc": meta.id}) for meta, text in load_corpus(settings.corpus_dir)[:max_docs]])
-    _baseline_store(store_dir, make_embeddings(settings.embeddings)).add_documents(chunks)
-    print(json.dumps({"chunks": len(chunks)}))
+    chunks = build_store(store_dir, load_corpus(settings.corpus_dir)[:max_docs], make_embeddings(settings.embeddings))
+    print(json.dumps({"chunks": chunks}))
 
 
 def _baseline_serve(store_dir: str) -> None:
+    from kbase.bench.baseline import TOP_K, open_store
     from kbase.store.embeddings import make_embeddings
-    store = _baseline_store(store_dir, make_embeddings(Settings().embeddings))
+    store = open_store(store_dir, make_embeddings(Settings().embeddings))
     for line in sys.stdin:
         start = time.perf_counter()
-        hits = store.similarity_search(line.rstrip("\n"), k=BASELINE_TOP_K)
+        hits = store.similarity_search(line.rstrip("\n"), k=TOP_K)
         print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "hits": len(hits)}), flush=True)
 
 

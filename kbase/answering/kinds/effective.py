@@ -18,6 +18,11 @@ def answer_effective(ctx: Context, q: Query, audience: Audience, session: Sessio
     candidates = [d for d in q.named_docs if d in docs]
     if not candidates and session is not None and session.context():
         candidates = [session.context()[0].split("::")[0]]
+    if not candidates:  # the text whose title holds most of the question's words (soil pollution prevention law)
+        naming = [c for c in q.concepts if "施行" not in c.forms]  # "take effect" is what is asked, not a name
+        fit = {d: ctx.retriever.coverage(naming, ctx.index.docs[d].title) for d in docs}
+        best = max(fit, key=fit.get, default=None)
+        candidates = [best] if best and fit[best] >= 0.5 else []
     if not candidates:
         hits = ctx.retriever.search(q, audience, today=today)
         candidates = [hits[0].clause.doc] if hits and ctx.relevant(q, hits[0]) else []
