@@ -81,8 +81,9 @@ class Retriever:
 
     def unknown_topics(self, concepts: list[Concept]) -> list[str]:
         """Nouns of a question that no document uses in any form (公积金, 奖金, 局长): what such a question asks
-        about is most likely not in the knowledge base, however well its other words match."""
-        return [c.word for c in concepts if len(c.word) >= 2 and c.word not in _HOME_WORDS
+        about is most likely not in the knowledge base, however well its other words match. A word the vocabulary
+        knows is a topic of the domain, even where these documents happen not to use it."""
+        return [c.word for c in concepts if len(c.word) >= 2 and c.word not in _HOME_WORDS and len(c.forms) == 1
                 and word_class(c.word) in _NOUN_CLASSES and not any(self._count(form) for form in c.forms)
                 and not any(self._count(form) for part in c.parts for form in part)
                 and not any(abbreviation(c.word).search(text) for text in self._texts.values())]

@@ -284,7 +284,7 @@ def test_ensure_index_reuses_a_fresh_build_and_rebuilds_a_stale_one(tmp_path):
     shutil.copytree(BUNDLED_CORPUS, corpus)
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embeddings="none")
     first = ensure_index(settings)
-    assert first.meta["counts"]["docs"] == 5 and first.tasks and "prc-air-pollution-law::第九十九条" in first.clauses
+    assert first.meta["counts"]["docs"] == 7 and first.tasks and "prc-air-pollution-law::第九十九条" in first.clauses
     messages: list[str] = []
     assert ensure_index(settings, progress=messages.append).path == first.path and messages == []
     law = corpus / "prc-soil-pollution-law.md"
@@ -297,5 +297,5 @@ def test_ensure_index_reuses_a_fresh_build_and_rebuilds_a_stale_one(tmp_path):
 def test_session_index_fixture_builds_once(indexed_settings):
     settings = indexed_settings()
     index = open_index(settings)
-    assert index is not None and index.meta["embedder"] == "none" and len(index.docs) == 5
+    assert index is not None and index.meta["embedder"] == "none" and len(index.docs) == 7
     assert indexed_settings(max_citations=5).data_dir == settings.data_dir
