@@ -11,12 +11,18 @@ from kbase.model import Citation
 from kbase.store.versions import series
 
 _ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
+_MAX_ITEMS = 12
 
 
 def with_chapeau(sentences: list[str], chosen: list[str]) -> list[str]:
-    """A law's item "（一）…的；" means nothing without the sentence that introduces the list."""
+    """A law's item "（一）…的；" means nothing without the sentence that introduces the list, and a sentence that
+    introduces a list (…符合下列条件的…：) means nothing without its items."""
     if _ITEM.match(chosen[0]) and sentences[0] not in chosen:
         return [sentences[0], *chosen]
+    if chosen[0].endswith(("：", ":")) and chosen[0] in sentences:
+        start = sentences.index(chosen[0]) + 1
+        items = [s for s in sentences[start:start + _MAX_ITEMS] if _ITEM.match(s)]
+        return [chosen[0], *items] if items else chosen
     return chosen
 
 

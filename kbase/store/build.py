@@ -28,7 +28,7 @@ from kbase.store.builds import (
 )
 from kbase.store.chroma import drop_server_collections, server_collection_name, server_of, store_id, vector_store
 from kbase.store.embeddings import embedder_id, embedder_version, make_embeddings
-from kbase.store.index import INDEX_FORMAT, Index, Passage, open_index, passage_text, passages
+from kbase.store.index import INDEX_FORMAT, WINDOW_CHARS, Index, Passage, open_index, passage_text, passages
 from kbase.store.sources import load_sources
 
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
@@ -39,9 +39,10 @@ Tokenize = Callable[[str], list[str]]
 
 
 def fingerprint(sources: list[tuple[DocMeta, str]], embed_spec: str, parser_version: str) -> str:
-    """Changes whenever the sources, their metadata, the embedder, the parser or this index's format change."""
+    """Changes whenever the sources, their metadata, the embedder, the parser, the passages embedded or this index's
+    format change."""
     digest = hashlib.sha256()
-    for part in (INDEX_FORMAT, embedder_id(embed_spec), embedder_version(embed_spec), parser_version):
+    for part in (INDEX_FORMAT, str(WINDOW_CHARS), embedder_id(embed_spec), embedder_version(embed_spec), parser_version):
         digest.update(part.encode("utf-8") + b"\0")
     for meta, text in sources:
         digest.update(meta.model_dump_json().encode("utf-8") + b"\0")

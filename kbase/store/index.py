@@ -1,6 +1,7 @@
 """A built index, read-only: clauses, tasks and documents as JSON, BM25 over jieba tokens, clause vectors in Chroma."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,10 @@ from kbase.store.builds import current_name, index_root, read_json
 from kbase.store.chroma import server_of, unavailable, vector_store
 from kbase.store.embeddings import make_embeddings
 
-INDEX_FORMAT = "2"  # 2: passages carry their clause key in metadata
+INDEX_FORMAT = "3"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows
+WINDOW_CHARS = 80  # a clause longer than this is also embedded in windows of sentences (or phrases) this long
+_COMMA_PIECE = re.compile(r"[^,，]+[,，]?")
+PASSAGES_PER_CLAUSE = 3  # vector results asked for each clause wanted: several windows of one clause may come first
 
 
 def passage_text(clause: Clause) -> str:
@@ -36,8 +40,29 @@ class Passage:
 
 
 def passages(clauses: list[Clause]) -> list[Passage]:
-    """What a build embeds for its clauses: one passage per clause."""
-    return [Passage(clause.key, clause, passage_text(clause)) for clause in clauses]
+    """What a build embeds: each clause whole, and a long clause also in windows of a few sentences, so that one
+    target among the ten of 二、主要目标 is found by its own words rather than drowned in the clause's vector."""
+    found = []
+    for clause in clauses:
+        found.append(Passage(clause.key, clause, passage_text(clause)))
+        if len(clause.text) > WINDOW_CHARS:
+            for n, window in enumerate(_windows(clause.sentences), 1):
+                found.append(Passage(f"{clause.key}#{n}", clause, f"{clause.heading}\n{window}"))
+    return found
+
+
+def _windows(sentences: list[str]) -> list[str]:
+    """Consecutive pieces joined up to about WINDOW_CHARS characters each; a longer sentence is cut after its commas
+    (a plan lists its targets in one sentence, comma after comma)."""
+    pieces = [piece for sentence in sentences
+              for piece in ([sentence] if len(sentence) <= WINDOW_CHARS else _COMMA_PIECE.findall(sentence))]
+    windows, current = [], ""
+    for piece in pieces:
+        if current and len(current) + len(piece) > WINDOW_CHARS:
+            windows.append(current)
+            current = ""
+        current += piece
+    return [*windows, current] if current else windows
 
 
 class Index:
@@ -86,8 +111,9 @@ class Index:
         where = None if docs is None else {"doc": {"$in": sorted(docs)}}
         vector = self._embeddings.embed_query(query)
         try:
-            found = collection.query(query_embeddings=[vector], n_results=min(k, collection.count()), where=where,
-                                     include=["distances", "metadatas"])
+            found = collection.query(query_embeddings=[vector], n_results=min(k * PASSAGES_PER_CLAUSE,
+                                                                              collection.count()),
+                                     where=where, include=["distances", "metadatas"])
         except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
             if "chroma" not in self.meta:
                 raise
@@ -95,7 +121,7 @@ class Index:
         best: dict[str, float] = {}  # a clause scores as its closest passage
         for meta, distance in zip(found["metadatas"][0], found["distances"][0]):
             best.setdefault(meta["clause"], min(1.0, max(0.0, 1.0 - distance)))
-        return list(best.items())
+        return list(best.items())[:k]
 
     def close(self) -> None:
         """Release the Chroma store (a long-running process that swaps indexes should close the old one)."""
