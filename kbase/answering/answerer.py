@@ -8,7 +8,7 @@ from ingest.model import Clause
 from kbase.answering.context import Context
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
-from kbase.answering.kinds.deadline import answer_deadline
+from kbase.answering.kinds.deadline import answer_deadline, mentions_time
 from kbase.answering.kinds.definition import answer_definition, named_definition
 from kbase.answering.kinds.effective import answer_effective, answer_repealed
 from kbase.answering.kinds.issuance import answer_issuance
@@ -86,7 +86,8 @@ class Answerer(Context):
             return not_found(self, q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
         if q.kind == "definition":
             return answer_definition(self, q, hits) or self._by_kind(q, hits, today)
-        return self._by_kind(q, hits, today)
+        answer = self._by_kind(q, hits, today, exact=not within and not self.vouched_by_words(q, hits[0]))
+        return answer or not_found(self, q, NOT_FOUND, hits)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
         docs = visible_docs(self.index, audience, today, history=q.history)
@@ -105,7 +106,9 @@ class Answerer(Context):
             return hits[0].clause if hits else None
         return matches[0] if matches else None
 
-    def _by_kind(self, q: Query, hits: list[Hit], today: dt.date) -> Answer:
+    def _by_kind(self, q: Query, hits: list[Hit], today: dt.date, exact: bool = False) -> Answer | None:
+        """The answer of the question's kind; with `exact` (the clause was found by meaning more than by words) a
+        date or a number must be where one is asked for, or there is no answer."""
         top = hits[0].clause
         children = self.children.get(top.key, [])
         if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
@@ -118,7 +121,9 @@ class Answerer(Context):
         elif q.kind == "deadline":
             answer = answer_deadline(self, q, top, today)
         elif q.kind == "target":
-            answer = answer_target(self, q, hits)
+            answer = answer_target(self, q, hits, needs_number=exact)
+        if answer is None and exact and (q.kind == "target" or q.kind == "deadline" and not mentions_time(top.text)):
+            return None
         return answer or answer_passages(self, q, hits)
 
 

@@ -62,10 +62,13 @@ class Context:
         settings = self.settings
         if self.retriever.unknown_topics(q.concepts):
             return hit.coverage >= settings.unknown_topic_min_relevance
-        if hit.coverage >= settings.min_relevance:
-            return True
-        return (hit.coverage >= settings.semantic_min_coverage and hit.dense_rank is not None
-                and hit.dense_rank < settings.semantic_top_rank)
+        return self.vouched_by_words(q, hit) or (
+            hit.coverage >= settings.semantic_min_coverage and hit.dense_rank is not None
+            and hit.dense_rank < settings.semantic_top_rank)
+
+    def vouched_by_words(self, q: Query, hit: Hit) -> bool:
+        """Relevant on the question's words alone, without the vector search's vote."""
+        return hit.coverage >= self.settings.min_relevance
 
     def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
         """The n sentences closest to the question; a runner-up must come close to the best."""

@@ -14,7 +14,8 @@ from kbase.model import Answer
 _QUANTITY = re.compile(r"\d|[一二三四五六七八九十百千万亿]+(?:平方|万|亿|个|条|项|%)")
 
 
-def answer_target(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
+def answer_target(ctx: Context, q: Query, hits: list[Hit], needs_number: bool = False) -> Answer | None:
+    """The sentence that states the asked number; None without one when `needs_number`."""
     scored = []
     for rank, hit in enumerate(hits[:3]):
         for sentence in hit.clause.sentences:
@@ -24,6 +25,8 @@ def answer_target(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
     if not scored:
         return None
     _, clause, sentence = max(scored, key=lambda s: s[0])
+    if needs_number and not _QUANTITY.search(sentence):
+        return None
     targets = [t for t in find_targets(clause.sentences) if t.text == sentence.strip()]
     summary = ""
     if targets:
