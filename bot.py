@@ -142,7 +142,8 @@ def sources(ctx, as_json: bool) -> None:
         return
     for d in docs:
         click.echo(f"{d.id}\t{d.title}\t{d.issuer or ''}\t{d.issued or ''}\t施行 {d.effective or '—'}\t"
-                   f"{d.kind}\t{d.visibility}\t{d.origin}" + (f"\t版本系列 {d.series}" if d.series else ""))
+                   f"{d.kind}\t{d.visibility}\t{d.origin}" + (f"\t版本系列 {d.series}" if d.series else "")
+                   + (f"\t已废止（{d.repealed_on or ''} 由 {d.repealed_by}）" if d.repealed_by else ""))
 
 
 @cli.command()

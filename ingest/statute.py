@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from ingest.model import ArticleFacts, Clause, Definition, DocMeta, Fine, Penalty
-from ingest.text import CN_DIGITS, cn_to_int, sentences
+from ingest.text import CN_DIGITS, cn_to_int, plain_title, sentences
 
 _CN = f"[{CN_DIGITS}]+"
 ITEM = re.compile(rf"^\s*[（(]({_CN})[)）]")
@@ -169,17 +169,13 @@ def with_text_facts(meta: DocMeta, clauses: list[Clause]) -> DocMeta:
 
 def mark_repealed(docs: list[DocMeta]) -> list[DocMeta]:
     """Documents that another document of the base repeals, marked with who repealed them and when."""
-    by_title = {_plain_title(d.title): d for d in docs}
+    by_title = {plain_title(d.title): d for d in docs}
     marks = {}
     for doc in docs:
         for title in doc.repeals:
-            if (repealed := by_title.get(_plain_title(title))) is not None and repealed.id != doc.id:
+            if (repealed := by_title.get(plain_title(title))) is not None and repealed.id != doc.id:
                 marks[repealed.id] = {"repealed_by": doc.id, "repealed_on": doc.effective or doc.issued}
     return [d.model_copy(update=marks[d.id]) if d.id in marks else d for d in docs]
-
-
-def _plain_title(title: str) -> str:
-    return re.sub(r"[\s《》]|^中华人民共和国", "", title)
 
 
 def effective_date(phrase: str | None, issued: dt.date | None) -> dt.date | None:

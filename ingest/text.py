@@ -49,3 +49,8 @@ def fmt_date(date) -> str:
 def sentences(text: str) -> list[str]:
     """Sentences of a clause, each verbatim from it; headings with no full stop count as one."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip() and not s.strip().startswith("<!--")]
+
+
+def plain_title(title: str) -> str:
+    """A title as people shorten it: without 《》, spaces and the 中华人民共和国 of national laws."""
+    return re.sub(r"[\s《》]", "", title).removeprefix("中华人民共和国")

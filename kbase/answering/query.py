@@ -19,7 +19,7 @@ from ingest.lexicon import (
     tokenize,
     word_class,
 )
-from ingest.text import CN_DIGITS, int_to_cn
+from ingest.text import CN_DIGITS, int_to_cn, plain_title
 
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -223,11 +223,6 @@ def _resolve(word: str, docs: list) -> set[str]:
         if named:
             return named
     return set()
-
-
-def plain_title(title: str) -> str:
-    """A title as people shorten it: without 《》, spaces and the 中华人民共和国 of national laws."""
-    return re.sub(r"[\s《》]|^中华人民共和国", "", title)
 
 
 _LOCATIVE = re.compile(r"(?:边|旁|里|上|下|内|外|前|后|中|口|头)$")
