@@ -26,7 +26,7 @@ from kbase.store.builds import (
     remove_entries,
     write_json,
 )
-from kbase.store.chroma import drop_server_collections, server_collection_name, server_of, store_id, vector_store
+from kbase.store.chroma import build_vectors, drop_server_collections, server_collection_name, server_of, store_id
 from kbase.store.embeddings import embedder_id, embedder_version, make_embeddings
 from kbase.store.index import INDEX_FORMAT, Index, Passage, open_index, passage_text, passages
 from kbase.store.sources import load_sources
@@ -159,8 +159,8 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
 def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings,
                   units: list[Passage], say: Progress) -> int:
     from langchain_chroma import Chroma
-    client, name = vector_store(build, embed_spec, remote)
-    try:
+    # no one else uses the store of a build being written: leaving the block closes it before the rename
+    with build_vectors(build, embed_spec, remote) as (client, name):
         store = Chroma(collection_name=name, embedding_function=embeddings, client=client,
                        collection_configuration={"hnsw": {"space": "cosine"}})
         for start in range(0, len(units), EMBED_BATCH):
@@ -170,8 +170,6 @@ def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings:
         say(f"嵌入 {len(units)}/{len(units)} 段落…")
         sample = store.get(ids=[units[0].id], include=["embeddings"])["embeddings"]
         return len(sample[0])
-    finally:
-        client.close()  # the directory is renamed next: nothing may keep it open
 
 
 class _Reusing(Embeddings):
@@ -201,15 +199,12 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
         return {}
-    client = None
     try:  # from wherever that build kept them: switching to a server (or back) still reuses them
-        client, collection = vector_store(root / name, embed_spec, meta.get("chroma"))
-        stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
+        # the client is shared with this process's readers of that build, which go on searching meanwhile
+        with build_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
+            stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
     except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
         return {}
-    finally:
-        if client is not None:
-            client.close()
     return dict(zip(stored["documents"], np.asarray(stored["embeddings"], dtype=np.float32).tolist()))
 
 
