@@ -1,6 +1,7 @@
 """A built index, read-only: clauses, tasks and documents as JSON, BM25 over jieba tokens, clause vectors in Chroma."""
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,14 @@ def passage_text(clause: Clause) -> str:
     """What is indexed for a clause: its heading path, then its text (headings the text already opens with are not repeated)."""
     headings = [h for h in clause.path if not clause.text.lstrip().startswith(h)]
     return "\n".join([*headings, clause.text])
+
+
+def import_bm25s():
+    """bm25s, its logger left to the application's level (importing bm25s sets it to DEBUG: its "Building index
+    from tokens" would reach a newcomer's terminal)."""
+    import bm25s
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
 
 
 @dataclass(frozen=True)
@@ -116,8 +125,7 @@ class Index:
     def _bm25(self):
         with self._lock:
             if self._retriever is None:
-                import bm25s
-                self._retriever = bm25s.BM25.load(str(self.path / "bm25"))
+                self._retriever = import_bm25s().BM25.load(str(self.path / "bm25"))
             return self._retriever
 
     @contextmanager
