@@ -26,7 +26,7 @@ from kbase.store.builds import (
     write_json,
 )
 from kbase.store.bundled_vectors import passage_hash, read_vectors
-from kbase.store.chroma import build_vectors, drop_server_collections, server_collection_name, server_of, store_id
+from kbase.store.chroma import drop_server_collections, open_vectors, server_collection_name, server_of, store_id
 from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
 from kbase.store.index import INDEX_FORMAT, Index, Passage, import_bm25s, open_index, passage_text, passages
 from kbase.store.sources import load_sources, parse_sources
@@ -133,7 +133,7 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
-        dim = _build_chroma(work, embed_spec, remote, units, known, say)
+        dim = _write_vectors(work, embed_spec, remote, units, known, say)
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {
@@ -161,11 +161,11 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
     retriever.save(str(path))
 
 
-def _build_chroma(build: Path, embed_spec: str, remote: dict | None, units: list[Passage],
+def _write_vectors(build: Path, embed_spec: str, remote: dict | None, units: list[Passage],
                   vectors: dict[str, list[float]], say: Progress) -> int:
     """Write the passages with their vectors (by text hash) into the build's collection; the vectors' dimension."""
     # no one else uses the store of a build being written: leaving the block closes it before the rename
-    with build_vectors(build, embed_spec, remote) as (client, name):
+    with open_vectors(build, embed_spec, remote) as (client, name):
         collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine"}},
                                               embedding_function=None)
         say(f"写入向量库（{len(units)} 个段落）…")
@@ -200,7 +200,7 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         return {}
     try:  # from wherever that build kept them: switching to a server (or back) still reuses them
         # the client is shared with this process's readers of that build, which go on searching meanwhile
-        with build_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
+        with open_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
             stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
     except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
         return {}

@@ -66,8 +66,8 @@ def acquire_vectors(build: Path, embed_spec: str, remote: dict | None) -> tuple[
 
 
 @contextmanager
-def build_vectors(build: Path, embed_spec: str, remote: dict | None) -> Iterator[tuple[ClientAPI, str]]:
-    """acquire_vectors() for the length of a with-block."""
+def open_vectors(build: Path, embed_spec: str, remote: dict | None) -> Iterator[tuple[ClientAPI, str]]:
+    """acquire_vectors() for the length of a with-block: released at its end, closed there if no one else uses it."""
     client, name = acquire_vectors(build, embed_spec, remote)
     try:
         yield client, name
