@@ -3,6 +3,9 @@
 With POLICYBOT_CHROMA_HOST set, a build keeps its vectors on that server in a collection of its own,
 clauses-<embedder>-<store id>-<stamp> (meta.json names it); everything else stays in the build directory.
 CURRENT still decides which build serves, and a collection is deleted when its build directory is.
+
+Within a process every user of a store (an Index searching it, a build writing it, a rebuild reading the serving
+build's vectors) shares one client, acquired and released: the last release closes it.
 """
 from __future__ import annotations
 
