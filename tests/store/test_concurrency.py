@@ -7,6 +7,7 @@ import time
 
 from kbase.service import Service
 from kbase.settings import BUNDLED_CORPUS, Settings
+from kbase.store.chroma import acquire_client, release_client
 
 PLAN = "kaifeng-eco-plan-2023-2025"
 SEARCHES = ["城市里发臭的河流怎么治理", "农田被重金属污染了怎么办"]
@@ -66,3 +67,17 @@ def test_searches_keep_answering_while_the_index_is_rebuilt_and_swapped(tmp_path
     assert not failures, failures
     assert len(builds) == 3 and counts["searches"] > 0 and counts["answers"] > 0
     assert service.index.meta["counts"]["embedded"] == 0  # the edited passage came from the previous build
+
+
+def test_a_store_stays_open_until_its_last_user_releases_it(tmp_path):
+    first = acquire_client(None, tmp_path / "chroma")
+    second = acquire_client(None, tmp_path / "chroma")
+    assert second is first  # one client per store in a process
+    collection = first.create_collection("passages", embedding_function=None)
+    collection.add(ids=["a"], embeddings=[[1.0, 0.0]])
+    release_client(second)
+    assert collection.count() == 1  # the other user goes on
+    release_client(first)
+    reopened = acquire_client(None, tmp_path / "chroma")
+    assert reopened is not first and reopened.get_collection("passages").count() == 1
+    release_client(reopened)
