@@ -50,17 +50,15 @@ class PrefixDictionary:
         return freq
 
 
-def cached_tokenizer(folder: Path, words: list[tuple[str, int]]) -> jieba.Tokenizer:
-    """A jieba tokenizer with `words` (word, frequency) added, its dictionary read from a file in `folder`.
+def make_tokenizer(words: list[tuple[str, int]], cache_folder: Path | None = None) -> jieba.Tokenizer:
+    """A jieba tokenizer with `words` (word, frequency) added; with `cache_folder`, its dictionary read from a file
+    there.
 
     The file is named after jieba's version and the words, so a changed lexicon makes a new one; the first
     process without it loads jieba's whole dictionary as usual and writes the file (about a second more)."""
-    digest = hashlib.sha256(f"{FORMAT}\0{jieba.__version__}".encode("utf-8"))
-    for word, freq in words:
-        digest.update(f"\0{word}\0{freq}".encode("utf-8"))
-    path = Path(folder) / f"jieba-{digest.hexdigest()[:16]}.sqlite"
     tokenizer = jieba.Tokenizer()
-    if path.exists():
+    path = _cache_file(Path(cache_folder), words) if cache_folder is not None else None
+    if path is not None and path.exists():
         try:
             tokenizer.FREQ = PrefixDictionary(path)
             tokenizer.total = tokenizer.FREQ.total
@@ -70,11 +68,19 @@ def cached_tokenizer(folder: Path, words: list[tuple[str, int]]) -> jieba.Tokeni
             log.warning("jieba 词典缓存 %s 无法读取，重新生成：%s", path, exc)
     for word, freq in words:
         tokenizer.add_word(word, freq=freq)  # loads jieba's whole dictionary first
-    try:
-        _write(path, tokenizer.FREQ, tokenizer.total)
-    except (OSError, sqlite3.Error) as exc:  # this process has the dictionary in memory either way
-        log.warning("未能写入 jieba 词典缓存 %s：%s", path, exc)
+    if path is not None:
+        try:
+            _write(path, tokenizer.FREQ, tokenizer.total)
+        except (OSError, sqlite3.Error) as exc:  # this process has the dictionary in memory either way
+            log.warning("未能写入 jieba 词典缓存 %s：%s", path, exc)
     return tokenizer
+
+
+def _cache_file(folder: Path, words: list[tuple[str, int]]) -> Path:
+    digest = hashlib.sha256(f"{FORMAT}\0{jieba.__version__}".encode("utf-8"))
+    for word, freq in words:
+        digest.update(f"\0{word}\0{freq}".encode("utf-8"))
+    return folder / f"jieba-{digest.hexdigest()[:16]}.sqlite"
 
 
 def _write(path: Path, freq: dict[str, int], total: int) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jieba
 
-from ingest.dictionary_cache import cached_tokenizer
+from ingest.dictionary_cache import make_tokenizer
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Suffixes that end the name of a responsible unit; a run-together list splits after them.
@@ -54,12 +54,7 @@ def tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     words = [(word, 200000) for word in
              [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group)]]
-    if _dictionary_folder is not None:
-        return cached_tokenizer(_dictionary_folder, words)
-    tok = jieba.Tokenizer()
-    for word, freq in words:
-        tok.add_word(word, freq=freq)
-    return tok
+    return make_tokenizer(words, _dictionary_folder)
 
 
 def tokenize(text: str) -> list[str]:
