@@ -40,8 +40,7 @@ def _emit(obj) -> None:
 def cli(ctx: click.Context) -> None:
     """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("bm25s", "pypdf"):  # libraries that log below WARNING on their own
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("pypdf").setLevel(logging.WARNING)  # it logs below WARNING on its own
     ctx.obj = Settings()
 
 

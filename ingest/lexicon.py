@@ -9,6 +9,8 @@ from pathlib import Path
 
 import jieba
 
+from ingest.dictionary_cache import make_tokenizer
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Suffixes that end the name of a responsible unit; a run-together list splits after them.
 UNIT_SUFFIX = r"(?:委员会|管委会|政府|中心|专班|公司|车站|局|委(?!会|员)|办公室|办|厅|院)"
@@ -49,14 +51,23 @@ def alias_table() -> dict[str, str]:
     return table
 
 
+_dictionary_folder: Path | None = None
+
+
+def keep_dictionary_in(folder: Path) -> None:
+    """Keep jieba's dictionary as a file in `folder` (a data dir), so that a process's first cut takes milliseconds
+    instead of a second or more (ingest.dictionary_cache). Only a process's first tokenizer() call reads this."""
+    global _dictionary_folder
+    _dictionary_folder = Path(folder)
+
+
 @cache
 def tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    for word in [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group),
-                 *everyday()["words"]]:
-        tok.add_word(word, freq=200000)
-    return tok
+    words = [(word, 200000) for word in
+             [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group),
+              *everyday()["words"]]]
+    return make_tokenizer(words, _dictionary_folder)
 
 
 def tokenize(text: str) -> list[str]:

@@ -1,6 +1,7 @@
 """The command line as outside harnesses drive it (CONTRACTS.md): CliRunner, plus one real subprocess."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,19 @@ def test_eval_reports_pass_rates_per_kind(env, tmp_path):
     result = run(env, "eval", str(questions), "--mode", "extractive")
     assert result.exit_code == 0
     assert "out_of_scope 0/1" in result.stdout and "target 1/1" in result.stdout
+
+
+def test_first_ask_on_an_empty_data_dir_builds_from_the_bundled_vectors_quietly(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_")}
+    env.update(POLICYBOT_DATA_DIR=str(tmp_path / "data"), POLICYBOT_EMBEDDINGS="e5-small")
+    result = subprocess.run([sys.executable, "bot.py", "ask", "--json", "开封PM2.5要降到多少？"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "answered" and answer["citations"][0]["ref"] == "二"
+    assert re.search(r"使用随包附带的 \d+ 个段落向量", result.stderr) and "索引已建好" in result.stderr
+    # progress lines and warnings only: no library's DEBUG or INFO records on a newcomer's terminal
+    assert not re.search(r"\b(DEBUG|INFO)\b|Traceback", result.stderr), result.stderr
+    index = json.loads(next((tmp_path / "data" / "index").glob("build-*/meta.json")).read_text(encoding="utf-8"))
+    assert index["counts"]["embedded"] == 0
+    assert list((tmp_path / "data" / "cache").glob("jieba-*.sqlite"))  # the next process's tokenizer

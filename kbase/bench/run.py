@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kbase.settings import Settings
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]  # kbase/bench/run.py -> the repository, where bot.py is
 
 # The Chinese questions of shared/eval/dev.jsonl, copied so the bench does not depend on ../shared at run time.
 QUESTIONS = [

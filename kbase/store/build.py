@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from ingest.model import Clause, DocMeta, Task
 from kbase.settings import Settings
@@ -26,13 +25,23 @@ from kbase.store.builds import (
     remove_entries,
     write_json,
 )
-from kbase.store.chroma import drop_server_collections, server_collection_name, server_of, store_id, vector_store
-from kbase.store.embeddings import embedder_id, embedder_version, make_embeddings
-from kbase.store.index import INDEX_FORMAT, WINDOW_CHARS, Index, Passage, open_index, passage_text, passages
-from kbase.store.sources import load_sources
+from kbase.store.bundled_vectors import passage_hash, read_vectors
+from kbase.store.chroma import drop_server_collections, open_vectors, server_collection_name, server_of, store_id
+from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
+from kbase.store.index import (
+    INDEX_FORMAT,
+    WINDOW_CHARS,
+    Index,
+    Passage,
+    import_bm25s,
+    open_index,
+    passage_text,
+    passages,
+)
+from kbase.store.sources import load_sources, parse_sources
 
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
-EMBED_BATCH = 32
+WRITE_BATCH = 1000  # passages per write to Chroma (below its maximum batch size)
 
 Progress = Callable[[str], None]
 Tokenize = Callable[[str], list[str]]
@@ -60,6 +69,7 @@ def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], do
 
 def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
     """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for."""
+    _keep_dictionary(settings)
     sources = load_sources(settings)
     wanted = sources_fingerprint(settings, sources)
     if not rebuild and (index := open_index(settings, wanted)):
@@ -81,9 +91,15 @@ def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) 
 def index_transaction(settings: Settings) -> Iterator[Callable[..., Index]]:
     """Hold the builder lock across a build and whatever the caller commits after it (a library manifest):
     a process killed in between leaves the old sources, and the next reader rebuilds to match them."""
+    _keep_dictionary(settings)
     with builder_lock(index_root(settings)):
         yield lambda sources, progress=None: _build_sources(settings, sources, sources_fingerprint(settings, sources),
                                                             progress)
+
+
+def _keep_dictionary(settings: Settings) -> None:
+    from ingest.lexicon import keep_dictionary_in
+    keep_dictionary_in(Path(settings.data_dir) / "cache")  # the tokenizer of builds and of questions alike
 
 
 def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
@@ -91,13 +107,15 @@ def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wante
     from ingest.ledger import extract_tasks
     from ingest.lexicon import tokenize
     from ingest.statute import mark_repealed, with_text_facts
-    from ingest.structure import parse_document
 
     if progress:
         progress("解析文件…")
-    parsed = [(meta, parse_document(meta, text)) for meta, text in sources]
-    docs = mark_repealed([with_text_facts(meta, clauses) for meta, clauses in parsed])
-    clauses = [clause for _, doc_clauses in parsed for clause in doc_clauses]
+    clauses = parse_sources(sources)
+    by_doc: dict[str, list[Clause]] = {}
+    for clause in clauses:
+        by_doc.setdefault(clause.doc, []).append(clause)
+    # the 施行 date when the metadata has none, what each text repeals and which texts are repealed
+    docs = mark_repealed([with_text_facts(meta, by_doc.get(meta.id, [])) for meta, _ in sources])
     path = _build(settings, clauses, extract_tasks(clauses), docs, wanted, tokenize, progress)
     return Index(path, read_json(path / "meta.json"))
 
@@ -123,15 +141,15 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
     dim = embedded = 0
     remote = None
     if embeddings is not None:
-        embedded_units = passages(clauses)
-        known = _previous_vectors(root, embed_spec)
-        if reused := sum(p.text in known for p in embedded_units):
-            say(f"沿用上一版索引中 {reused} 个未变段落的向量…")
+        units = passages(clauses)
+        texts = {passage_hash(p.text): p.text for p in units}
+        known = _known_vectors(settings, set(texts), say)
+        missing = {key: text for key, text in texts.items() if key not in known}
+        known.update(embed_in_batches(embeddings, missing, say))
+        embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
-        reusing = _Reusing(embeddings, known)
-        dim = _build_chroma(work, embed_spec, remote, reusing, embedded_units, say)
-        embedded = reusing.embedded
+        dim = _write_vectors(work, embed_spec, remote, units, known, say)
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {
@@ -154,50 +172,41 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
 
 
 def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
-    import bm25s
-    retriever = bm25s.BM25(method=BM25_METHOD)
+    retriever = import_bm25s().BM25(method=BM25_METHOD)
     retriever.index(corpus_tokens, show_progress=False)
     retriever.save(str(path))
 
 
-def _build_chroma(build: Path, embed_spec: str, remote: dict | None, embeddings: Embeddings,
-                  units: list[Passage], say: Progress) -> int:
-    from langchain_chroma import Chroma
-    client, name = vector_store(build, embed_spec, remote)
-    try:
-        store = Chroma(collection_name=name, embedding_function=embeddings, client=client,
-                       collection_configuration={"hnsw": {"space": "cosine"}})
-        for start in range(0, len(units), EMBED_BATCH):
-            say(f"嵌入 {start}/{len(units)} 段落…")
-            batch = units[start:start + EMBED_BATCH]
-            store.add_texts([p.text for p in batch], ids=[p.id for p in batch], metadatas=[p.metadata() for p in batch])
-        say(f"嵌入 {len(units)}/{len(units)} 段落…")
-        sample = store.get(ids=[units[0].id], include=["embeddings"])["embeddings"]
-        return len(sample[0])
-    finally:
-        client.close()  # the directory is renamed next: nothing may keep it open
+def _write_vectors(build: Path, embed_spec: str, remote: dict | None, units: list[Passage],
+                  vectors: dict[str, list[float]], say: Progress) -> int:
+    """Write the passages with their vectors (by text hash) into the build's collection; the vectors' dimension."""
+    # no one else uses the store of a build being written: leaving the block closes it before the rename
+    with open_vectors(build, embed_spec, remote) as (client, name):
+        collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine"}},
+                                              embedding_function=None)
+        say(f"写入向量库（{len(units)} 个段落）…")
+        for start in range(0, len(units), WRITE_BATCH):
+            batch = units[start:start + WRITE_BATCH]
+            collection.add(ids=[p.id for p in batch], embeddings=[vectors[passage_hash(p.text)] for p in batch],
+                           documents=[p.text for p in batch], metadatas=[p.metadata() for p in batch])
+    return len(vectors[passage_hash(units[0].text)])
 
 
-class _Reusing(Embeddings):
-    """Takes vectors of unchanged passages from the serving build, so a rebuild embeds only what changed."""
-
-    def __init__(self, embeddings: Embeddings, known: dict[str, list[float]]):
-        self.embeddings, self.known = embeddings, known
-        self.embedded = 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        missing = [text for text in dict.fromkeys(texts) if text not in self.known]
-        if missing:
-            self.known.update(zip(missing, self.embeddings.embed_documents(missing)))
-            self.embedded += len(missing)
-        return [self.known[text] for text in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embeddings.embed_query(text)
+def _known_vectors(settings: Settings, wanted: set[str], say: Progress) -> dict[str, list[float]]:
+    """Passage hash -> vector for the passages that need no embedding: the bundled corpus's, then the serving build's."""
+    known = read_vectors(settings.corpus_dir, settings.embeddings)
+    if bundled := len(wanted & known.keys()):
+        say(f"使用随包附带的 {bundled} 个段落向量…")
+    if missing := wanted - known.keys():  # only then is the serving build's store worth opening
+        previous = _previous_vectors(index_root(settings), settings.embeddings)
+        if reused := len(missing & previous.keys()):
+            say(f"沿用上一版索引中 {reused} 个未变段落的向量…")
+        known = previous | known
+    return known
 
 
 def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
-    """Passage text -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
+    """Passage hash -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
     name = current_name(root)
     try:
         meta = read_json(root / name / "meta.json") if name else {}
@@ -205,16 +214,14 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
         return {}
-    client = None
     try:  # from wherever that build kept them: switching to a server (or back) still reuses them
-        client, collection = vector_store(root / name, embed_spec, meta.get("chroma"))
-        stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
+        # the client is shared with this process's readers of that build, which go on searching meanwhile
+        with open_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
+            stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
     except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
         return {}
-    finally:
-        if client is not None:
-            client.close()
-    return dict(zip(stored["documents"], np.asarray(stored["embeddings"], dtype=np.float32).tolist()))
+    vectors = np.asarray(stored["embeddings"], dtype=np.float32).tolist()
+    return {passage_hash(text): vector for text, vector in zip(stored["documents"], vectors)}
 
 
 def _files_digest(folder: Path) -> str:

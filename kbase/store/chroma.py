@@ -3,6 +3,9 @@
 With POLICYBOT_CHROMA_HOST set, a build keeps its vectors on that server in a collection of its own,
 clauses-<embedder>-<store id>-<stamp> (meta.json names it); everything else stays in the build directory.
 CURRENT still decides which build serves, and a collection is deleted when its build directory is.
+
+Within a process every user of a store (an Index searching it, a build writing it, a rebuild reading the serving
+build's vectors) shares one client, acquired and released: the last release closes it.
 """
 from __future__ import annotations
 
@@ -10,12 +13,19 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kbase.settings import Settings
 from kbase.store.builds import BUILD, STAMP, STORE_ID
 from kbase.store.embeddings import EmbeddingsUnavailable, embedder_id
+
+if TYPE_CHECKING:  # importing chromadb takes about a second: only where a store is opened
+    from chromadb.api import ClientAPI
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +50,61 @@ def server_of(settings: Settings) -> dict | None:
     return {"host": settings.chroma_host, "port": settings.chroma_port} if settings.chroma_host else None
 
 
-def vector_store(build: Path, embed_spec: str, remote: dict | None):
-    """(Chroma client, collection name) of a build's vectors: its own embedded store, or its collection on a server."""
+@dataclass
+class _Shared:
+    client: ClientAPI
+    users: int
+
+
+_shared: dict[str, _Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def acquire_vectors(build: Path, embed_spec: str, remote: dict | None) -> tuple[ClientAPI, str]:
+    """(Chroma client, collection name) of a build's vectors: its own embedded store, or its collection on a server.
+    The client is shared within the process; hand it back with release_client()."""
     if remote is None:
-        return chroma_client(None, build / "chroma"), collection_name(embed_spec)
-    return chroma_client(remote["server"]), remote["collection"]
+        return acquire_client(None, build / "chroma"), collection_name(embed_spec)
+    return acquire_client(remote["server"]), remote["collection"]
 
 
-def chroma_client(server: dict | None, path: Path | None = None):
-    """A client of the Chroma server, or without one of the embedded store at `path`; never telemetry."""
+@contextmanager
+def open_vectors(build: Path, embed_spec: str, remote: dict | None) -> Iterator[tuple[ClientAPI, str]]:
+    """acquire_vectors() for the length of a with-block: released at its end, closed there if no one else uses it."""
+    client, name = acquire_vectors(build, embed_spec, remote)
+    try:
+        yield client, name
+    finally:
+        release_client(client)
+
+
+def acquire_client(server: dict | None, path: Path | None = None) -> ClientAPI:
+    """The process's one client of the Chroma server, or without a server of the embedded store at `path`.
+
+    chromadb runs one "system" per store path in a process and stops it when any client of that path closes at the
+    wrong moment (it counts users, but opening and closing race); so every user here shares one client per store,
+    counted under one lock, and only the last release closes it."""
     import chromadb
-    options = chromadb.Settings(anonymized_telemetry=False)
-    if server is None:
-        return chromadb.PersistentClient(path=str(path), settings=options)
-    return chromadb.HttpClient(host=server["host"], port=server["port"], settings=options)
+    key = f"http://{server['host']}:{server['port']}" if server else str(Path(path).resolve())
+    with _shared_lock:
+        shared = _shared.get(key)
+        if shared is None:
+            options = chromadb.Settings(anonymized_telemetry=False)
+            client = (chromadb.HttpClient(host=server["host"], port=server["port"], settings=options) if server
+                      else chromadb.PersistentClient(path=key, settings=options))
+            shared = _shared[key] = _Shared(client, 0)
+        shared.users += 1
+        return shared.client
+
+
+def release_client(client: ClientAPI) -> None:
+    """Hand back a client of acquire_client(); the last user's release closes it (and frees its files)."""
+    with _shared_lock:
+        key = next(key for key, shared in _shared.items() if shared.client is client)
+        _shared[key].users -= 1
+        if _shared[key].users == 0:
+            del _shared[key]
+            client.close()
 
 
 def unavailable(remote: dict, exc: Exception) -> VectorStoreUnavailable:
@@ -84,7 +135,7 @@ def drop_server_collections(root: Path, server: dict, keep: Iterable[str | None]
     ours = re.compile(rf"clauses-.+-{re.escape(store_id(root))}-({STAMP})")
     client = None
     try:
-        client = chroma_client(server)
+        client = acquire_client(server)
         for collection in client.list_collections():
             match = ours.fullmatch(collection.name)
             if match and match.group(1) not in kept:
@@ -93,4 +144,4 @@ def drop_server_collections(root: Path, server: dict, keep: Iterable[str | None]
         log.warning("未能清理 Chroma 服务器上的旧向量集合：%s", exc)
     finally:
         if client is not None:
-            client.close()
+            release_client(client)

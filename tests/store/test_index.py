@@ -203,7 +203,7 @@ from tests.store.test_index import tokenize
 
 job = json.load(open(sys.argv[1], encoding="utf-8"))
 def pause_mid_build(message):
-    if message.startswith("嵌入"):
+    if message.startswith("写入向量库"):  # with the new build's vector store open
         print("MIDWAY", flush=True)
         time.sleep(600)
 build_index(Settings(data_dir=job["data_dir"], embeddings="e5-small"),
