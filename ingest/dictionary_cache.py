@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jieba
 
-FORMAT = "1"  # of the file; part of its name
+FORMAT = "2"  # of the file; part of its name (2: word classes)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,12 @@ class PrefixDictionary:
                 row = self._db.execute("SELECT freq FROM words WHERE word = ?", (word,)).fetchone()
             freq = self._seen[word] = row[0] if row else None
         return default if freq is None else freq
+
+    def word_class(self, word: str) -> str | None:
+        """jieba's part-of-speech tag of a word of its dictionary (n, v …), None for others."""
+        with self._lock:
+            row = self._db.execute("SELECT tag FROM tags WHERE word = ?", (word,)).fetchone()
+        return row[0] if row else None
 
     def __contains__(self, word: str) -> bool:
         return self.get(word) is not None
@@ -70,7 +76,7 @@ def make_tokenizer(words: list[tuple[str, int]], cache_folder: Path | None = Non
         tokenizer.add_word(word, freq=freq)  # loads jieba's whole dictionary first
     if path is not None:
         try:
-            _write(path, tokenizer.FREQ, tokenizer.total)
+            _write(path, tokenizer.FREQ, tokenizer.total, dictionary_classes(tokenizer))
         except (OSError, sqlite3.Error) as exc:  # this process has the dictionary in memory either way
             log.warning("未能写入 jieba 词典缓存 %s：%s", path, exc)
     return tokenizer
@@ -83,7 +89,14 @@ def _cache_file(folder: Path, words: list[tuple[str, int]]) -> Path:
     return folder / f"jieba-{digest.hexdigest()[:16]}.sqlite"
 
 
-def _write(path: Path, freq: dict[str, int], total: int) -> None:
+def dictionary_classes(tokenizer: jieba.Tokenizer) -> dict[str, str]:
+    """Word -> part-of-speech tag, from the lines of jieba's dictionary file (word, frequency, tag)."""
+    with tokenizer.get_dict_file() as handle:
+        lines = handle.read().decode("utf-8").splitlines()
+    return dict(parts[::2] for parts in (line.split() for line in lines) if len(parts) == 3)
+
+
+def _write(path: Path, freq: dict[str, int], total: int, classes: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pending = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     pending.unlink(missing_ok=True)
@@ -92,6 +105,8 @@ def _write(path: Path, freq: dict[str, int], total: int) -> None:
         db.execute("PRAGMA journal_mode = OFF")  # a new private file: renamed into place only once complete
         db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER NOT NULL) WITHOUT ROWID")
         db.executemany("INSERT INTO words VALUES (?, ?)", sorted(freq.items()))  # in key order: appends to the tree
+        db.execute("CREATE TABLE tags (word TEXT PRIMARY KEY, tag TEXT NOT NULL) WITHOUT ROWID")
+        db.executemany("INSERT INTO tags VALUES (?, ?)", sorted(classes.items()))
         db.execute("CREATE TABLE total (total INTEGER NOT NULL)")
         db.execute("INSERT INTO total VALUES (?)", (total,))
         db.commit()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jieba
 
-from ingest.dictionary_cache import make_tokenizer
+from ingest.dictionary_cache import PrefixDictionary, dictionary_classes, make_tokenizer
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Suffixes that end the name of a responsible unit; a run-together list splits after them.
@@ -98,21 +98,19 @@ def question_concepts(text: str) -> list[tuple[str, list[str]]]:
 
 
 @cache
-def _dictionary_text() -> str:
-    with tokenizer().get_dict_file() as handle:
-        return "\n" + handle.read().decode("utf-8")
+def word_class(word: str) -> str | None:
+    """jieba's part-of-speech tag of a dictionary word (n, v, nz …), None for a word not in its dictionary: from the
+    data dir's dictionary file when there is one, else from jieba's dictionary (jieba.posseg would load its whole
+    tagger, 0.6 s, for the few words asked about)."""
+    freq = tokenizer().FREQ
+    if isinstance(freq, PrefixDictionary):
+        return freq.word_class(word)
+    return _classes().get(word)
 
 
 @cache
-def word_class(word: str) -> str | None:
-    """jieba's part-of-speech tag of a dictionary word (n, v, nz …), None for a word not in its dictionary. Read from
-    the dictionary file on demand: jieba.posseg would load its whole tagger (0.6 s) for the few words asked about."""
-    text = _dictionary_text()
-    at = text.find(f"\n{word} ")
-    if at < 0:
-        return None
-    line = text[at + 1:text.find("\n", at + 1)].split()
-    return line[2] if len(line) > 2 else None
+def _classes() -> dict[str, str]:
+    return dictionary_classes(tokenizer())
 
 
 def english_concepts(text: str) -> list[tuple[str, list[str]]]:
@@ -138,15 +136,24 @@ def _singular(word: str, known: set[str]) -> str:
     return word
 
 
-def alternatives(word: str) -> list[str]:
-    """What counts as finding a question word in a text: the word, its glossary synonyms, its official terms."""
-    found = [word]
+@cache
+def _synonyms() -> dict[str, list[str]]:
+    """Word -> the words of every glossary group it is in (lower-cased)."""
+    table: dict[str, list[str]] = {}
     for group in glossary()["synonyms"]:
-        if word in (w.lower() for w in group):
-            found += [w.lower() for w in group]
+        words = [w.lower() for w in group]
+        for word in words:
+            table.setdefault(word, []).extend(words)
+    return table
+
+
+@cache
+def alternatives(word: str) -> tuple[str, ...]:
+    """What counts as finding a question word in a text: the word, its glossary synonyms, its official terms."""
+    found = [word, *_synonyms().get(word, ())]
     found += [w.lower() for w in everyday()["words"].get(word, [])]
     found += [w.lower() for w in glossary()["english"].get(word, [])]
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def canonical_unit(name: str) -> str:
@@ -170,23 +177,20 @@ def resolve_department(query: str) -> str | None:
 
 
 def find_departments(text: str) -> list[str]:
-    """Canonical units named anywhere in a text, longest spellings first, in order of appearance."""
-    found: list[tuple[int, str]] = []
-    taken: list[range] = []
-    for spelling in sorted(alias_table(), key=len, reverse=True):
-        if len(spelling) < 2:
-            continue
-        for match in re.finditer(re.escape(spelling), text):
-            span = range(match.start(), match.end())
-            if any(span.start < t.stop and t.start < span.stop for t in taken):
-                continue
-            taken.append(span)
-            found.append((match.start(), alias_table()[spelling]))
+    """Canonical units named anywhere in a text, the longest spelling at each place, in order of appearance."""
     seen: list[str] = []
-    for _, unit in sorted(found):
+    for match in _spellings().finditer(text):
+        unit = alias_table()[match.group(0)]
         if unit not in seen:
             seen.append(unit)
     return seen
+
+
+@cache
+def _spellings() -> re.Pattern:
+    """Every spelling of two or more characters, longest first, as one pattern."""
+    spellings = sorted((s for s in alias_table() if len(s) >= 2), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, spellings)))
 
 
 def split_units(run: str) -> list[str]:

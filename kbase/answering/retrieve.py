@@ -68,8 +68,12 @@ class Retriever:
         self.index = index
         self.settings = settings
         self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
+        self._headed: dict[str, str] = {}  # clause key -> its heading and text in comparison form, made on first use
         self._df: dict[str, int] = {}
         self._warned = False
+        # what a concept weighs and whether it is unknown depend on the index alone: worked out once per concept
+        self.weight = lru_cache(maxsize=8192)(self._weight)
+        self._unknown_topic = lru_cache(maxsize=8192)(self._is_unknown_topic)
 
     def _count(self, token: str) -> int:
         if token not in self._df:
@@ -83,12 +87,15 @@ class Retriever:
         """Nouns of a question that no document uses in any form (公积金, 奖金, 局长): what such a question asks
         about is most likely not in the knowledge base, however well its other words match. A word the vocabulary
         knows is a topic of the domain, even where these documents happen not to use it."""
-        return [c.word for c in concepts if len(c.word) >= 2 and c.word not in _HOME_WORDS and len(c.forms) == 1
+        return [c.word for c in concepts if self._unknown_topic(c)]
+
+    def _is_unknown_topic(self, c: Concept) -> bool:
+        return (len(c.word) >= 2 and c.word not in _HOME_WORDS and len(c.forms) == 1
                 and word_class(c.word) in _NOUN_CLASSES and not any(self._count(form) for form in c.forms)
                 and not any(self._count(form) for part in c.parts for form in part)
-                and not any(abbreviation(c.word).search(text) for text in self._texts.values())]
+                and not any(abbreviation(c.word).search(text) for text in self._texts.values()))
 
-    def weight(self, concept: Concept) -> float:
+    def _weight(self, concept: Concept) -> float:
         """How much finding a concept tells: the IDF of its commonest form in the documents (村里 weighs as little
         as 农村); a word the documents never use in any form weighs the most."""
         present = [form for form in concept.forms if self._count(form)]
@@ -135,7 +142,9 @@ class Retriever:
             clause = self.index.clauses.get(key)
             if clause is None or clause.doc not in docs:
                 continue
-            coverage = self.coverage(q.concepts, clause.heading + clause.text)
+            if key not in self._headed:
+                self._headed[key] = squash(clause.heading + clause.text).lower()
+            coverage = self.coverage(q.concepts, self._headed[key])
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key)))

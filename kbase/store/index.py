@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 INDEX_FORMAT = "3"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows
 WINDOW_CHARS = 80  # a clause longer than this is also embedded in windows of sentences (or phrases) this long
 _COMMA_PIECE = re.compile(r"[^,，]+[,，]?")
+WINDOW_MARK = "#"  # clause keys and refs never hold it
 PASSAGES_PER_CLAUSE = 3  # vector results asked for each clause wanted: several windows of one clause may come first
 
 
@@ -62,8 +63,13 @@ def passages(clauses: list[Clause]) -> list[Passage]:
         found.append(Passage(clause.key, clause, passage_text(clause)))
         if len(clause.text) > WINDOW_CHARS:
             for n, window in enumerate(_windows(clause.sentences), 1):
-                found.append(Passage(f"{clause.key}#{n}", clause, f"{clause.heading}\n{window}"))
+                found.append(Passage(f"{clause.key}{WINDOW_MARK}{n}", clause, f"{clause.heading}\n{window}"))
     return found
+
+
+def clause_of(passage_id: str) -> str:
+    """The key of the clause a passage belongs to (a window's id is its clause's key and #n)."""
+    return passage_id.partition(WINDOW_MARK)[0]
 
 
 def _windows(sentences: list[str]) -> list[str]:
@@ -102,6 +108,7 @@ class Index:
         self._collection = None
         self._embeddings = None
         self._searches = 0  # vector searches running now: the store is released only when none is
+        self._passages: int | None = None
         self._closed = False
 
     def bm25(self, tokens: list[str], k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
@@ -125,20 +132,26 @@ class Index:
         with self._vectors() as collection:
             if collection is None:
                 return []
-            where = None if docs is None else {"doc": {"$in": sorted(docs)}}
+            # a metadata filter makes Chroma's search several times slower: only when some documents are left out
+            where = None if docs is None or docs >= self.docs.keys() else {"doc": {"$in": sorted(docs)}}
             vector = self._embeddings.embed_query(query)
             try:
-                found = collection.query(query_embeddings=[vector],
-                                         n_results=min(k * PASSAGES_PER_CLAUSE, collection.count()),
-                                         where=where, include=["distances", "metadatas"])
+                found = collection.query(query_embeddings=[vector],  # no metadata: fetching it triples the time
+                                         n_results=min(k * PASSAGES_PER_CLAUSE, self._passage_count(collection)),
+                                         where=where, include=["distances"])
             except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
                 if "chroma" not in self.meta:
                     raise
                 raise unavailable(self.meta["chroma"], exc) from exc
         best: dict[str, float] = {}  # a clause scores as its closest passage
-        for meta, distance in zip(found["metadatas"][0], found["distances"][0]):
-            best.setdefault(meta["clause"], min(1.0, max(0.0, 1.0 - distance)))
+        for passage_id, distance in zip(found["ids"][0], found["distances"][0]):
+            best.setdefault(clause_of(passage_id), min(1.0, max(0.0, 1.0 - distance)))
         return list(best.items())[:k]
+
+    def _passage_count(self, collection) -> int:
+        if self._passages is None:  # a build never changes: count its passages once
+            self._passages = collection.count()
+        return self._passages
 
     def close(self) -> None:
         """Release the Chroma store once no search uses it (a process that swaps indexes closes the old one while
