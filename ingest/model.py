@@ -59,6 +59,7 @@ class Penalty(BaseModel):
     authority: str | None = Field(None, description="who punishes: the 由… of the sentence or its list's chapeau")
     measures: list[str] = Field(default_factory=list, description="责令改正, 没收违法所得 …")
     fines: list[Fine] = Field(default_factory=list)
+    detention: list[str] = Field(default_factory=list, description="as printed: 十日以上十五日以下拘留")
     chapeau: str | None = Field(None, description="the sentence introducing its list, when that imposes the penalty")
     refers_to: list[str] = Field(default_factory=list, description="articles of the same text it enforces (违反本条例第X条)")
     duty_item: str | None = Field(None, description="（二）: the item of the first of those it enforces (第十五条第二项)")

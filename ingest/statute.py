@@ -22,6 +22,9 @@ _AMOUNT = rf"[{CN_DIGITS}\d.]+[万亿]?元"
 _FINE = re.compile(
     rf"(?:(?P<per>每[^，。；、\s]{{1,3}}?)(?:处以|处)?)?(?P<low>{_AMOUNT})(?:(?P<up>以上)(?P<high>{_AMOUNT})以下|(?P<bound>以上|以下))?的?罚款"
     rf"|(?P<times>(?:违法所得|货值金额|[^，。；\s]{{0,8}}?)[{CN_DIGITS}\d]+倍(?:以上[{CN_DIGITS}\d]+倍以下)?的?罚款)")
+# "处十日以上十五日以下拘留；情节较轻的，处五日以上十日以下拘留": each with the condition printed before it
+_DETENTION = re.compile(rf"(?:情节[^，。；：]{{1,6}}的[，,])?(?:处|并处)?(?:[{CN_DIGITS}\d]+日以上)?[{CN_DIGITS}\d]+日以下"
+                        r"(?:的)?(?:行政)?拘留")
 _PUNISHES = re.compile(r"罚款|处分|拘留|没收|吊销|责令|予以处罚|追究刑事责任|处罚")
 _AUTHORITY = re.compile(r"(?<![交经自理缘])由([^，。；：]{2,40}?)(?:(?:依照|依据|按照|根据)[^，。；：]{0,20}?|依法)?"
                         r"(?:责令|处以|处|给予|没收|予以|吊销|对|采取)")
@@ -29,7 +32,7 @@ _MEASURE = re.compile(r"(?<!自)责令[^，。；、：]{2,16}?(?=[，。；、�
                       r"吊销[^，。；、：]{2,14}?(?=[，。；、：]|$)|强制拆除|查封、扣押|行政拘留|给予[^，。；：]{0,4}处分|"
                       r"依法追究刑事责任|追究刑事责任|采取补救措施|恢复原状|赔偿损失|"
                       r"依照[^，。；：]{2,30}?(?:予以处罚|处罚|处理)")
-_CONDUCT = re.compile(r"^(.{2,120}?)的(?:[，,；;：:]|$)")
+_CONDUCT = re.compile(r"^(.{2,120}?)的(?:[，,；;：:。]|$)")
 _DEFINED = re.compile(r"(?:本(?:法|条例|办法|规定|细则)(?:中)?|前款|前两款|本条)所称(?:的)?([^，,：:。；]{1,30}?)[，,]?(?:是指|指)")
 _DEFINED_ITEM = re.compile(rf"^[（(]{_CN}[)）]([^，,：:。；]{{1,20}})[，,：:]?(?:是指|指)")
 _NAMED = re.compile(r"[（(]以下(?:简称|统称)[“\"]?([^）)”\"]{1,12})[”\"]?[）)]")
@@ -77,6 +80,7 @@ def _penalties(paragraphs: list[str], chapeau: str | None, breach: list[str]) ->
         authority = _authority(chapeau) if in_list else None
         for sentence in sentences(paragraph):
             fines = _fines(sentence)
+            detention = _DETENTION.findall(sentence) or (_DETENTION.findall(chapeau) if in_list else [])
             if not fines and not _PUNISHES.search(sentence) and not in_list:
                 continue
             authority = _authority(sentence) or authority
@@ -84,9 +88,10 @@ def _penalties(paragraphs: list[str], chapeau: str | None, breach: list[str]) ->
             found.append(Penalty(
                 text=sentence, item=item, paragraph=number, conduct=_conduct(body), authority=authority,
                 measures=_measures(sentence) + (_measures(chapeau) if in_list else []),
-                fines=fines or (_fines(chapeau) if in_list else []), chapeau=chapeau if in_list else None,
+                fines=fines or (_fines(chapeau) if in_list else []), detention=detention,
+                chapeau=chapeau if in_list else None,
                 refers_to=breach, duty_item=_breached_item(sentence) or article_item))
-    return [p for p in found if p.fines or p.measures]
+    return [p for p in found if p.fines or p.measures or p.detention]
 
 
 def _fines(text: str) -> list[Fine]:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 from ingest.model import Clause
+from ingest.text import CN_DIGITS
 from kbase.answering.context import Context
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
@@ -87,6 +89,8 @@ class Answerer(Context):
         if q.kind == "definition":
             return answer_definition(self, q, hits) or self._by_kind(q, hits, today)
         answer = self._by_kind(q, hits, today, exact=not within and not self.vouched_by_words(q, hits[0]))
+        if answer is not None and q.asked_unit and not any(_states(q.asked_unit, c.quote) for c in answer.citations):
+            return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
         return answer or not_found(self, q, NOT_FOUND, hits)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
@@ -125,6 +129,12 @@ class Answerer(Context):
         if answer is None and exact and (q.kind == "target" or q.kind == "deadline" and not mentions_time(top.text)):
             return None
         return answer or answer_passages(self, q, hits)
+
+
+def _states(unit: str, quote: str) -> bool:
+    """A number in the unit asked for: 十万元, 55分贝, 3天 / 三日 (a day is 日 or 天)."""
+    units = ("日", "天") if unit in ("日", "天") else (unit,)
+    return any(re.search(rf"[\d{CN_DIGITS}.]+\s*(?:万|亿)?{u}", quote) for u in units)
 
 
 def _year_covered(q: Query, clause: Clause) -> bool:

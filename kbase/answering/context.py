@@ -60,8 +60,9 @@ class Context:
         two independent signals agreeing is what lets a question in other words than the document's through.
         A question about something no document mentions (a noun the documents never use) needs more of its words."""
         settings = self.settings
-        if self.retriever.unknown_topics(q.concepts):
-            return hit.coverage >= settings.unknown_topic_min_relevance
+        if self.retriever.unknown_topics(q.concepts):  # unless the vector search ranks the clause first
+            return hit.coverage >= settings.unknown_topic_min_relevance or (
+                hit.dense_rank == 0 and hit.coverage >= settings.unknown_topic_semantic_min_coverage)
         return self.vouched_by_words(q, hit) or (
             hit.coverage >= settings.semantic_min_coverage and hit.dense_rank is not None
             and hit.dense_rank < settings.semantic_top_rank)

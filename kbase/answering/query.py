@@ -46,6 +46,10 @@ _DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|�
                          r"what (is|are|does) .* mean|definition|defined", re.I)
 _WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从哪天|从什么时候|啥时候|多会儿|什么日子)"
 # 施行/生效 is always about a text taking effect; 实施/执行 only when the question names a text (not a task)
+# "多少分贝", "几天", "多少钱": a quantity asked for in a unit the answer must name (钱 is counted in 元); "那几天"
+# and "这几年" point at days, they ask for none
+_ASKED_UNIT = re.compile(r"(?:多少|(?<![那这前后头近])几)(?:个)?(分贝|米|厘米|毫米|元|块钱|钱|万元|吨|天|日|小时|分钟|公里|亩|辆|年)")
+_UNIT_SAID = {"钱": "元", "块钱": "元", "万元": "元", "日": "日", "天": "日"}
 _TAKES_EFFECT = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(施行|生效|起效)|(施行|生效)(于|是)?{_WHEN}|(施行|生效)(的)?(日期|时间)|"
                            r"take effect|took effect|in force|effective", re.I)
 _STARTS_APPLYING = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(实施|实行|执行|开始)|(实施|实行)(的)?(日期|时间)")
@@ -151,6 +155,7 @@ class Query:
     law_hint: bool = False
     plan_hint: bool = False
     home_city: bool = False  # names the city the knowledge base is about
+    asked_unit: str | None = None  # 多少分贝 / 几天 / 多少钱: the unit the answer's number must be in
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
     repealed: tuple[str, str] | None = None  # (repealing document, title) of a text the question names that is repealed
@@ -264,6 +269,8 @@ def analyse(text: str) -> Query:
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
+    if unit := _ASKED_UNIT.search(text):
+        q.asked_unit = _UNIT_SAID.get(unit.group(1), unit.group(1))
     q.doc_titles = re.findall(r"《([^》]{2,40})》", text) + re.findall(
         r"[\u4e00-\u9fa5]{2,20}?(?:(?<!违)法|条例|办法|规定|方案)", text)
     q.overdue = bool(_OVERDUE.search(text))

@@ -125,3 +125,11 @@ def test_a_bundled_law_cross_reference_and_chapeau_amount():
     assert len(article.items) == 4 and all(p.chapeau == article.chapeau for p in article.penalties)
     assert {f.text for p in article.penalties for f in p.fines} == {"十万元以上一百万元以下的罚款"}
     assert article.penalties[0].authority == "县级以上人民政府环境保护主管部门"
+
+
+def test_detention_is_read_with_its_condition():
+    facts = article_facts("第九条 有下列行为之一的，对其直接负责的主管人员，处十日以上十五日以下拘留；情节较轻的，"
+                          "处五日以上十日以下拘留：\n（一）通过暗管排放污染物的；\n（二）篡改监测数据的。")
+    first, second = facts.penalties
+    assert (first.item, first.conduct, second.conduct) == ("（一）", "通过暗管排放污染物", "篡改监测数据")
+    assert first.detention == ["处十日以上十五日以下拘留", "情节较轻的，处五日以上十日以下拘留"]

@@ -56,6 +56,8 @@ def _stated(ctx: Context, q: Query, candidate: _Candidate, duty: bool = True) ->
     lines = [f"违法行为：{penalty.conduct}"] if penalty.conduct else []
     if any(p.fines for p in chain):
         lines.append("罚款：" + "；".join(f"{_condition(p, penalty)}{f.text}" for p in chain for f in p.fines))
+    if any(p.detention for p in chain):
+        lines.append("拘留：" + "；".join(f"{_condition(p, penalty)}{d}" for p in chain for d in p.detention))
     if penalty.authority:
         lines.append(f"处罚机关：{penalty.authority}")
     if measures:
@@ -91,7 +93,7 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                 context = " ".join([p.text for p in chain] + [penalty.chapeau or ""]
                                    + ([_duty_text(duty, penalty)] if duty else []))
                 fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct)
-                if not any(p.fines for p in chain):
+                if not any(p.fines or p.detention for p in chain):
                     fit *= 0.6 if money else 0.75
                 if is_home(clause.meta.title) or clause.doc in q.named_docs:
                     fit *= 1.1  # the local rule is the one that applies where it exists
@@ -128,7 +130,7 @@ def _needs_chapeau(penalty: Penalty) -> bool:
     """An item states its conduct; its amount or its authority may be in the sentence that opens its list."""
     if not penalty.chapeau:
         return False
-    fine_elsewhere = any(f.text not in penalty.text for f in penalty.fines)
+    fine_elsewhere = any(f not in penalty.text for f in [*(f.text for f in penalty.fines), *penalty.detention])
     return fine_elsewhere or (penalty.authority is not None and penalty.authority not in penalty.text)
 
 
