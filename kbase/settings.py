@@ -39,10 +39,12 @@ class Settings(BaseSettings):
     semantic_min_coverage: float = Field(0.25, description="a clause holding at least this share is relevant when the "
                                          "vector search also ranks it near the top")
     semantic_top_rank: int = Field(2, description="how near the top: among this many best vector hits")
+    semantic_first_min_coverage: float = Field(0.12, description="the share enough when the vector search ranks the "
+                                               "clause first (everyday words, typos and dialect match few words)")
     relevance_candidates: int = Field(3, description="how many of the best hits may pass the relevance gate")
     unknown_topic_min_relevance: float = Field(0.6, description="the share needed when the question names something "
                                                "no document mentions in any form (公积金, 奖金)")
-    unknown_topic_semantic_min_coverage: float = Field(0.45, description="…or this share when the vector search "
+    unknown_topic_semantic_min_coverage: float = Field(0.3, description="…or this share when the vector search "
                                                        "ranks the clause first")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")

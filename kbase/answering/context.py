@@ -60,10 +60,11 @@ class Context:
         two independent signals agreeing is what lets a question in other words than the document's through.
         A question about something no document mentions (a noun the documents never use) needs more of its words."""
         settings = self.settings
-        if self.retriever.unknown_topics(q.concepts):  # unless the vector search ranks the clause first
+        first = hit.dense_rank == 0  # the vector search's own best
+        if self.retriever.unknown_topics(q.concepts):
             return hit.coverage >= settings.unknown_topic_min_relevance or (
-                hit.dense_rank == 0 and hit.coverage >= settings.unknown_topic_semantic_min_coverage)
-        return self.vouched_by_words(q, hit) or (
+                first and hit.coverage >= settings.unknown_topic_semantic_min_coverage)
+        return self.vouched_by_words(q, hit) or (first and hit.coverage >= settings.semantic_first_min_coverage) or (
             hit.coverage >= settings.semantic_min_coverage and hit.dense_rank is not None
             and hit.dense_rank < settings.semantic_top_rank)
 
