@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     relevance_candidates: int = Field(3, description="how many of the best hits may pass the relevance gate")
     unknown_topic_min_relevance: float = Field(0.6, description="the share needed when the question names something "
                                                "no document mentions in any form (公积金, 奖金)")
-    unknown_topic_semantic_min_coverage: float = Field(0.3, description="…or this share when the vector search "
+    unknown_topic_semantic_min_coverage: float = Field(0.45, description="…or this share when the vector search "
                                                        "ranks the clause first")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")

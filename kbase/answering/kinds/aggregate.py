@@ -52,7 +52,7 @@ def _section(ctx: Context, q: Query, audience: Audience, today: dt.date) -> Clau
     """The plan section (or task) a task-list question is about, if it names one clearly enough."""
     hits = ctx.retriever.search(q, audience, today=today)
     best = next((h for h in hits if not h.clause.meta.is_statute and h.clause.ref != "序"), None)
-    return best.clause if best and ctx.relevant(q, best) else None
+    return best.clause if best and ctx.vouched_by_words(q, best) else None  # named by its words, not guessed
 
 
 def _task_detail(task: Task, q: Query, today: dt.date) -> str:
