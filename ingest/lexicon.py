@@ -97,6 +97,20 @@ def question_concepts(text: str) -> list[tuple[str, list[str]]]:
     return concepts
 
 
+def vocabulary_forms() -> set[str]:
+    """Every form the glossary and the everyday vocabulary can add to a question (lower-cased)."""
+    forms = {w.lower() for group in glossary()["synonyms"] for w in group}
+    forms |= {w.lower() for words in everyday()["words"].values() for w in words}
+    return forms | {w.lower() for words in glossary()["english"].values() for w in words}
+
+
+def load_dictionary() -> None:
+    """The whole of jieba's dictionary in memory, for a long-running process (a file-backed one loads word by word)."""
+    freq = tokenizer().FREQ
+    if isinstance(freq, PrefixDictionary):
+        freq.load_all()
+
+
 @cache
 def word_class(word: str) -> str | None:
     """jieba's part-of-speech tag of a dictionary word (n, v, nz …), None for a word not in its dictionary: from the

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 import threading
 
+from ingest.lexicon import load_dictionary
 from ingest.model import Clause
 from ingest.text import CN_DIGITS
 from kbase.answering.context import Context
@@ -29,12 +30,20 @@ INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题�
 
 
 class Answerer(Context):
+    warming: threading.Thread | None = None  # the background warm-up of a long-running process
     def warm_up(self, vectors: bool) -> None:
-        """Load the tokenizer and BM25 now; with `vectors`, also the vector store, in the background (a second
-        of imports most questions never wait for: worth it in a long-running bot, not in a one-shot command)."""
+        """Load the tokenizer and BM25 now; with `vectors`, also the vector store and the whole word dictionary, in
+        the background (a second of work most questions never wait for: worth it in a long-running bot, not in a
+        one-shot command)."""
         self.answer("开封市2025年细颗粒物浓度目标")
         if vectors:
-            threading.Thread(target=self.retriever.warm_dense, name="warm-dense", daemon=True).start()
+            self.warming = threading.Thread(target=self._warm_in_background, name="warm", daemon=True)
+            self.warming.start()
+
+    def _warm_in_background(self) -> None:
+        self.retriever.warm_dense()
+        load_dictionary()
+        self.retriever.count_known_words()
 
     def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
                today: dt.date | None = None) -> Answer:

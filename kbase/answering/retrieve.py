@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.lexicon import word_class
+from ingest.lexicon import vocabulary_forms, word_class
 from ingest.model import Clause
 from ingest.text import squash
 from kbase.answering.query import Concept, Query, is_home, title_place
@@ -80,6 +80,12 @@ class Retriever:
             self._df[token] = sum(1 for text in self._texts.values() if token in text)
         return self._df[token]
 
+    def count_known_words(self) -> None:
+        """Document frequencies of every word BM25 knows and every form the vocabulary offers, worked out now (about
+        half a second) rather than at a question's first sight of them: for a long-running process's warm-up."""
+        for word in [*self.index.vocabulary(), *vocabulary_forms()]:
+            self._count(word)
+
     def idf(self, token: str) -> float:
         return math.log(1 + len(self._texts) / (self._count(token) + 0.5))
 
@@ -104,18 +110,23 @@ class Retriever:
     def coverage(self, concepts: list[Concept], text: str) -> float:
         """IDF-weighted share of the question's concepts found in a text; a long word none of whose forms is there
         counts by the share of its shorter words that are (偷偷排: 偷排 -> 逃避监管)."""
-        text = squash(text).lower()
+        return self._covered(self._weighed(concepts), squash(text).lower())
+
+    def _weighed(self, concepts: list[Concept]) -> list[tuple[Concept, float]]:
+        """The concepts that count, with their weights (worked out once for the many texts a question meets)."""
+        return [(c, self.weight(c)) for c in dict.fromkeys(concepts)
+                if not (len(c.word) < 2 and len(c.forms) < 2) and c.word not in _HOME_WORDS]
+
+    @staticmethod
+    def _covered(weighed: list[tuple[Concept, float]], text: str) -> float:
         total = found = 0.0
-        for concept in dict.fromkeys(concepts):
-            if (len(concept.word) < 2 and len(concept.forms) < 2) or concept.word in _HOME_WORDS:
-                continue
-            weight = self.weight(concept)
+        for concept, weight in weighed:
             total += weight
             if any(form in text for form in concept.forms):
                 found += weight
             elif concept.parts:
                 found += weight * sum(any(f in text for f in part) for part in concept.parts) / len(concept.parts)
-            elif abbreviation(concept.word).search(text):
+            elif len(concept.word) >= 3 and abbreviation(concept.word).search(text):
                 found += 0.8 * weight
         return found / total if total else 0.0
 
@@ -137,14 +148,14 @@ class Retriever:
             fused = {key: score for key, score in fused.items() if key in within}
             for key in within:
                 fused.setdefault(key, 1.0 / (self.settings.rrf_k + 50))
-        hits = []
+        hits, weighed = [], self._weighed(q.concepts)
         for key, score in fused.items():
             clause = self.index.clauses.get(key)
             if clause is None or clause.doc not in docs:
                 continue
             if key not in self._headed:
                 self._headed[key] = squash(clause.heading + clause.text).lower()
-            coverage = self.coverage(q.concepts, self._headed[key])
+            coverage = self._covered(weighed, self._headed[key])
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key)))
@@ -152,7 +163,12 @@ class Retriever:
         return hits[:k]
 
     def warm_dense(self) -> None:
+        """Open the vector store and copy its vectors into memory (a long-running process's warm-up)."""
         self._dense("预热", set(self.index.docs))
+        try:
+            self.index.keep_vectors_in_memory()
+        except EmbeddingsUnavailable:  # a store that cannot be reached: searches say so when they run
+            pass
 
     def _dense(self, text: str, docs: set[str]) -> list[tuple[str, float]]:
         """Vector search, or nothing when the embedder of this index cannot run here (BM25 still answers)."""

@@ -17,6 +17,7 @@ from kbase.settings import Settings
 from kbase.store.builds import current_name, index_root, read_json
 from kbase.store.chroma import acquire_vectors, release_client, server_of, unavailable
 from kbase.store.embeddings import make_embeddings
+from kbase.store.memory_vectors import MAX_PASSAGES, MemoryVectors
 
 if TYPE_CHECKING:
     from chromadb import Collection
@@ -67,6 +68,15 @@ def passages(clauses: list[Clause]) -> list[Passage]:
     return found
 
 
+def _by_clause(passages: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    """The k best clauses of passages ranked best first (a clause scores as its closest passage), similarity
+    clipped to [0, 1]."""
+    best: dict[str, float] = {}
+    for passage_id, similarity in passages:
+        best.setdefault(clause_of(passage_id), min(1.0, max(0.0, similarity)))
+    return list(best.items())[:k]
+
+
 def clause_of(passage_id: str) -> str:
     """The key of the clause a passage belongs to (a window's id is its clause's key and #n)."""
     return passage_id.partition(WINDOW_MARK)[0]
@@ -107,6 +117,7 @@ class Index:
         self._client = None
         self._collection = None
         self._embeddings = None
+        self._memory: MemoryVectors | None = None  # a copy of the vectors, once keep_vectors_in_memory() made it
         self._searches = 0  # vector searches running now: the store is released only when none is
         self._passages: int | None = None
         self._closed = False
@@ -125,15 +136,24 @@ class Index:
         best = np.argsort(-scores, kind="stable")[:k]
         return [(self._keys[i], float(scores[i])) for i in best if scores[i] > 0]
 
+    def vocabulary(self) -> list[str]:
+        """The words BM25 knows: every search token of the documents."""
+        return list(self._bm25().vocab_dict)
+
     def dense(self, query: str, k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Clause keys by cosine similarity to the query (clipped to [0, 1]), best first; [] without embeddings."""
         if k <= 0 or not query.strip() or docs is not None and not docs:
             return []
+        everything = docs is None or docs >= self.docs.keys()
+        if self._memory is not None:
+            numbers = None if everything else [self._doc_numbers[d] for d in docs if d in self._doc_numbers]
+            found = self._memory.search(self._embeddings.embed_query(query), k * PASSAGES_PER_CLAUSE, numbers)
+            return _by_clause(found, k)
         with self._vectors() as collection:
             if collection is None:
                 return []
             # a metadata filter makes Chroma's search several times slower: only when some documents are left out
-            where = None if docs is None or docs >= self.docs.keys() else {"doc": {"$in": sorted(docs)}}
+            where = None if everything else {"doc": {"$in": sorted(docs)}}
             vector = self._embeddings.embed_query(query)
             try:
                 found = collection.query(query_embeddings=[vector],  # no metadata: fetching it triples the time
@@ -143,10 +163,18 @@ class Index:
                 if "chroma" not in self.meta:
                     raise
                 raise unavailable(self.meta["chroma"], exc) from exc
-        best: dict[str, float] = {}  # a clause scores as its closest passage
-        for passage_id, distance in zip(found["ids"][0], found["distances"][0]):
-            best.setdefault(clause_of(passage_id), min(1.0, max(0.0, 1.0 - distance)))
-        return list(best.items())[:k]
+        return _by_clause([(i, 1.0 - distance) for i, distance in zip(found["ids"][0], found["distances"][0])], k)
+
+    def keep_vectors_in_memory(self) -> bool:
+        """Copy every passage vector into memory (for a long-running process's warm-up), so that searches skip the
+        store; False when the build has no vectors or too many."""
+        with self._vectors() as collection:
+            if collection is None or self._passage_count(collection) > MAX_PASSAGES:
+                return False
+            stored = collection.get(include=["embeddings"])
+        numbers = [self._doc_numbers[self.clauses[clause_of(i)].doc] for i in stored["ids"]]
+        self._memory = MemoryVectors(stored["ids"], stored["embeddings"], numbers)
+        return True
 
     def _passage_count(self, collection) -> int:
         if self._passages is None:  # a build never changes: count its passages once
