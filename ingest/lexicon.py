@@ -63,10 +63,12 @@ def keep_dictionary_in(folder: Path) -> None:
 
 @cache
 def tokenizer() -> jieba.Tokenizer:
+    """jieba with the domain's words; a longer framing phrase (有个数没, 哪些地方) is a word too, so that it frames as a
+    whole rather than leaving stray pieces (个数, 地方) that would count as topics."""
     jieba.setLogLevel(logging.WARNING)
     words = [(word, 200000) for word in
              [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group),
-              *everyday()["words"]]]
+              *everyday()["words"], *(w for w in everyday()["frame"] if len(w) >= 3)]]
     return make_tokenizer(words, _dictionary_folder)
 
 

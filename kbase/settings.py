@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
     min_relevance: float = Field(0.5, description="a clause holding this IDF-weighted share of the question's words "
                                  "(synonyms and official terms count) is relevant")
+    words_only_min_relevance: float = Field(0.6, description="the share needed by a clause the vector search does "
+                                            "not find among its candidates at all")
     semantic_min_coverage: float = Field(0.25, description="a clause holding at least this share is relevant when the "
                                          "vector search also ranks it near the top")
     semantic_top_rank: int = Field(2, description="how near the top: among this many best vector hits")
@@ -46,6 +48,10 @@ class Settings(BaseSettings):
                                                "no document mentions in any form (公积金, 奖金)")
     unknown_topic_semantic_min_coverage: float = Field(0.45, description="…or this share when the vector search "
                                                        "ranks the clause first")
+    min_question_weight: float = Field(5.0, description="the least a question's words weigh together in the share "
+                                       "(about one specific word): a question naming too little is not answered")
+    absent_word_weight: float = Field(1.5, description="what a question's word weighs in the share when no document "
+                                      "uses it and it names no thing (吵得, 挺大, 干活: how people talk, not a topic)")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None

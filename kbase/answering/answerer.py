@@ -147,12 +147,14 @@ def _states(unit: str, quote: str) -> bool:
 
 
 def _year_covered(q: Query, clause: Clause) -> bool:
+    """A year asked about is one the clause names or, for a plan, within its period; a law sets no target for a year
+    it does not name (到2030年…要到多少)."""
     meta = clause.meta
     first = meta.issued.year if meta.issued else None
     last = meta.expires.year if meta.expires else None
     for year in q.years:
         if str(year) in clause.text:
             continue
-        if (first and year < first - 5) or (last and year > last):
+        if (first and year < first - 5) or (last and year > last) or (q.kind == "target" and meta.is_statute):
             return False
     return True

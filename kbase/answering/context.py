@@ -69,8 +69,11 @@ class Context:
             and hit.dense_rank < settings.semantic_top_rank)
 
     def vouched_by_words(self, q: Query, hit: Hit) -> bool:
-        """Relevant on the question's words alone, without the vector search's vote."""
-        return hit.coverage >= self.settings.min_relevance
+        """Relevant on the question's words alone: enough of them, in a clause the vector search found at all (or
+        nearly all of them, or no vector search to ask)."""
+        settings = self.settings
+        return hit.coverage >= settings.min_relevance and (
+            hit.dense_rank is not None or not hit.dense_ran or hit.coverage >= settings.words_only_min_relevance)
 
     def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
         """The n sentences closest to the question; a runner-up must come close to the best."""

@@ -38,11 +38,11 @@ _ROLE_WORDS = {
 _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|"
                         r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|(负责|牵头|参与|配合|承担|干)(了)?(什么|哪些)(工作|任务|事)?[?？]?$|"
                         r"which tasks|what tasks|list (the |all )?tasks", re.I)
-_DEADLINE = re.compile(r"什么时候|何时|哪年|哪一年|几月|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
-_TARGET = re.compile(r"多少|目标|比例|比率|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
+_DEADLINE = re.compile(r"什么时候|啥时候|啥时|多会儿|几时|何时|哪年|哪一年|几月|最晚|最迟|时间表|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
+_TARGET = re.compile(r"多少|目标|比例|比率|占比|几成|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
 _PENALTY = re.compile(r"罚|处分|拘留|没收|吊销|法律责任|追究|(会|要|将)(被|受到)?(怎么|怎样|如何)(处理|处置|处罚)|什么(后果|处罚)|"
                       r"penalt|fine[ds]?\b|punish", re.I)
-_DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|何谓|的定义|的含义|什么意思|啥意思|是啥|算不算|"
+_DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|何谓|的定义|的含义|什么意思|啥意思|是啥|算不算|算什么|算啥|算个啥|是个啥|啥东西|什么东西|"
                          r"what (is|are|does) .* mean|definition|defined", re.I)
 _WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从哪天|从什么时候|啥时候|多会儿|什么日子)"
 # 施行/生效 is always about a text taking effect; 实施/执行 only when the question names a text (not a task)
@@ -227,7 +227,18 @@ def _resolve(word: str, docs: list) -> set[str]:
         named = {doc.id for doc in docs if tail in doc.title}
         if named:
             return named
-    return set()
+    shortened = _shortened_title(word)
+    return {doc.id for doc in docs if shortened.search(doc.title)} if shortened else set()
+
+
+def _shortened_title(word: str) -> re.Pattern | None:
+    """How a title's short name finds it (环保法 -> 环境保护法, 大气法 -> 大气污染防治法, 河湖条例 -> 河湖保护管理条例): the
+    name's characters in order, a few apart, then the kind of text it is; a name of under two characters before the
+    kind (水法, a law of its own) says too little."""
+    m = re.fullmatch(r"(.+?)(法|条例|办法|规定|方案)", word)
+    if not m or len(m.group(1)) < 2:
+        return None
+    return re.compile(".{0,2}".join(map(re.escape, m.group(1))) + ".{0,6}" + m.group(2) + "$")
 
 
 _LOCATIVE = re.compile(r"(?:边|旁|里|上|下|内|外|前|后|中|口|头)$")

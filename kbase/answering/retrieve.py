@@ -24,6 +24,7 @@ _NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn", "t"}
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|微克|毫克|个百分点|个|条|座|家|辆|吨|公里|亩|千瓦|平方)")
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=4096)
@@ -52,6 +53,7 @@ class Hit:
     coverage: float
     dense: float = 0.0
     dense_rank: int | None = None  # where the vector search ranked the clause (None: not among its results)
+    dense_ran: bool = False  # whether the vector search took part (it cannot where the index has no vectors)
 
 
 def visible_docs(index, audience: Audience, today: dt.date | None = None, history: bool = True) -> set[str]:
@@ -103,9 +105,14 @@ class Retriever:
 
     def _weight(self, concept: Concept) -> float:
         """How much finding a concept tells: the IDF of its commonest form in the documents (村里 weighs as little
-        as 农村); a word the documents never use in any form weighs the most."""
+        as 农村); a thing the documents never name in any form weighs the most, and any other word they never use
+        (a verb, a filler, a slip of the keyboard) little."""
         present = [form for form in concept.forms if self._count(form)]
-        return min(map(self.idf, present)) if present else self.idf(concept.word)
+        if present:
+            return min(map(self.idf, present))
+        if word_class(concept.word) in _NOUN_CLASSES or not _CJK.search(concept.word):
+            return self.idf(concept.word)
+        return self.settings.absent_word_weight
 
     def coverage(self, concepts: list[Concept], text: str) -> float:
         """IDF-weighted share of the question's concepts found in a text; a long word none of whose forms is there
@@ -117,8 +124,9 @@ class Retriever:
         return [(c, self.weight(c)) for c in dict.fromkeys(concepts)
                 if not (len(c.word) < 2 and len(c.forms) < 2) and c.word not in _HOME_WORDS]
 
-    @staticmethod
-    def _covered(weighed: list[tuple[Concept, float]], text: str) -> float:
+    def _covered(self, weighed: list[tuple[Concept, float]], text: str) -> float:
+        """The share found; a question that names too little (这种做法罚多少) is measured against what a question
+        naming one thing would weigh, so that its few words cannot make a share on their own."""
         total = found = 0.0
         for concept, weight in weighed:
             total += weight
@@ -128,7 +136,7 @@ class Retriever:
                 found += weight * sum(any(f in text for f in part) for part in concept.parts) / len(concept.parts)
             elif len(concept.word) >= 3 and abbreviation(concept.word).search(text):
                 found += 0.8 * weight
-        return found / total if total else 0.0
+        return found / max(total, self.settings.min_question_weight) if total else 0.0
 
     def search(self, q: Query, audience: Audience, within: set[str] | None = None, k: int = 8,
                today: dt.date | None = None) -> list[Hit]:
@@ -158,7 +166,8 @@ class Retriever:
             coverage = self._covered(weighed, self._headed[key])
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
-            hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key)))
+            hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key),
+                            bool(dense)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 

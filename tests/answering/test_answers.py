@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from ingest.text import is_verbatim
+from kbase.answering.query import analyse
 from kbase.answering.session import Session
 from kbase.service import Service
 from kbase.settings import BUNDLED_CORPUS
@@ -61,6 +62,12 @@ ANSWERED = [
     ("住建局负责什么", PLAN, "三(二)2", ["三(八)16"]),
     ("What is the pesticide use reduction target?", PLAN, "三(七)13", ["5%"]),
     ("PM2.5浓度2024年要降到多少", PLAN, "二", ["没有单独规定2024年", "43微克/立方米"]),
+    # everyday framing: 啥时候 asks for a date, 几成 for a share, 算个啥 for a definition; short names of laws
+    ("化工园区的改造啥时候得弄完", PLAN, "三(四)7", ["2024年12月31日"]),
+    ("受污染的耕地有几成要能安全利用", PLAN, "二", ["95%"]),
+    ("法律上说的渔业水体算个啥", "prc-water-pollution-law", "第一百零二条", ["产卵场"]),
+    ("大气法什么时候施行", "prc-air-pollution-law", "第一百二十九条", ["2016年1月1日"]),
+    ("方案对砖瓦窑炉有啥要求", PLAN, "三(四)6", ["推进重点行业超低排放改造"]),  # the task's title, left out of the quote
 ]
 
 
@@ -76,7 +83,9 @@ def test_answered_with_the_right_clause(service, question, doc, ref, facts):
 
 @pytest.mark.parametrize("question", ["郑州市PM2.5目标是多少", "2030年开封新能源汽车目标是多少",
                                       "开封市房价什么时候下降", "开封市地铁几号线最长", "明天天气怎么样",
-                                      "SELECT * FROM tasks", "开封市的GDP是多少"])
+                                      "SELECT * FROM tasks", "开封市的GDP是多少",
+                                      "这种做法罚多少",  # names nothing: its few words cannot make a share
+                                      "到2030年河湖管理范围要达到多少"])  # a law sets no target for a year
 def test_not_found_when_the_sources_do_not_say(service, question):
     answer = service.answer(question)
     assert answer.status == "not_found" and not answer.citations
@@ -168,3 +177,10 @@ def test_hostile_input_gets_a_clear_answer(service, question, status, says):
 def test_city_words_and_ordinals_are_not_misread(service, question, ref):
     answer = service.answer(question)
     assert answer.status == "answered" and answer.citations[0].ref == ref
+
+
+def test_a_word_no_document_uses_weighs_little_unless_it_names_a_thing(service):
+    """呛得 is how people talk, not a topic the documents lack; 公积金 is a thing they never mention."""
+    retriever = service.answerer.retriever
+    [talk], [thing] = analyse("呛得").concepts, analyse("公积金").concepts
+    assert retriever.weight(talk) == service.settings.absent_word_weight < retriever.weight(thing)

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from ingest.ledger import extract_tasks, find_deadlines, find_targets, parse_roles, role_blocks
-from ingest.lexicon import canonical_unit, resolve_department, split_units, tokenize
+from ingest.lexicon import canonical_unit, question_concepts, resolve_department, split_units, tokenize
 from ingest.model import DocMeta
 from ingest.plan import split_title
 from ingest.structure import parse_document
@@ -190,3 +190,9 @@ def test_places_after_a_measure_share_it_and_a_verb_before_the_number_measures_w
     by_value = {t.value: t for t in targets}
     assert by_value[55].metric == "兰考县、杞县生活污水集中收集率"
     assert by_value[150].metric == "新能源车汽车产业集群" and by_value[150].unit == "亿级"
+
+
+def test_framing_phrases_are_not_topics():
+    words = [word for word, _ in question_concepts("开封到2025年新能源汽车能有多少辆，有个数没")]
+    assert "新能源汽车" in words and not {"个数", "有个数没", "数没"} & set(words)
+    assert [word for word, _ in question_concepts("这一摊子谁牵头管，有个时间表没")] == ["牵头", "管"]
