@@ -37,7 +37,7 @@ def everyday() -> dict:
 
 @cache
 def places() -> dict:
-    """{"home": …, "other_cities": {中文: English}}."""
+    """{"home": …, "other_cities": {中文: English}, "home_waters": [the home city's named waters]}."""
     return json.loads((DATA_DIR / "places.json").read_text(encoding="utf-8"))
 
 
@@ -68,7 +68,7 @@ def tokenizer() -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     words = [(word, 200000) for word in
              [*alias_table(), *glossary()["terms"], *(w for group in glossary()["synonyms"] for w in group),
-              *everyday()["words"], *(w for w in everyday()["frame"] if len(w) >= 3)]]
+              *everyday()["words"], *(w for w in everyday()["frame"] if len(w) >= 3), *places()["home_waters"]]]
     return make_tokenizer(words, _dictionary_folder)
 
 

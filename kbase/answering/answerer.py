@@ -71,6 +71,8 @@ class Answerer(Context):
             return not_found(self, q, f"知识库没有关于{q.other_city}的政策文件，只收录开封市的文件、法规和国家法律。")
         if q.repealed and (repealed := answer_repealed(self, q)):
             return repealed
+        if q.live_data:
+            return not_found(self, q, "知识库只收录政策文件和法律条文，没有空气质量等实时监测数据。")
         if q.missing_text and not q.named_docs:
             return not_found(self, q, f"知识库中没有《{q.missing_text}》，无法回答与它有关的问题。")
         direct = self._typed_ref(q, audience, today)
@@ -100,6 +102,8 @@ class Answerer(Context):
         answer = self._by_kind(q, hits, today, exact=not within and not self.vouched_by_words(q, hits[0]))
         if answer is not None and q.asked_unit and not any(_states(q.asked_unit, c.quote) for c in answer.citations):
             return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
+        if answer is not None and q.asked_contact and not any(_CONTACT.search(c.quote) for c in answer.citations):
+            return not_found(self, q, "现有文件没有写明电话号码、网址等联系方式。", hits)
         return answer or not_found(self, q, NOT_FOUND, hits)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
@@ -138,6 +142,9 @@ class Answerer(Context):
         if answer is None and exact and (q.kind == "target" or q.kind == "deadline" and not mentions_time(top.text)):
             return None
         return answer or answer_passages(self, q, hits)
+
+
+_CONTACT = re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|https?://|www\.|@")
 
 
 def _states(unit: str, quote: str) -> bool:

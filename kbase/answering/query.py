@@ -39,16 +39,20 @@ _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项
                         r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|(负责|牵头|参与|配合|承担|干)(了)?(什么|哪些)(工作|任务|事)?[?？]?$|"
                         r"which tasks|what tasks|list (the |all )?tasks", re.I)
 _DEADLINE = re.compile(r"什么时候|啥时候|啥时|多会儿|几时|何时|哪年|哪一年|几月|最晚|最迟|时间表|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
-_TARGET = re.compile(r"多少|目标|比例|比率|占比|几成|达到|降到|提高到|多大|规模|几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
+_TARGET = re.compile(r"多少|目标|比例|比率|占比|几成|达到|降到|提高到|多大|规模|(?<!哪)几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
 _PENALTY = re.compile(r"罚|处分|拘留|没收|吊销|法律责任|追究|(会|要|将)(被|受到)?(怎么|怎样|如何)(处理|处置|处罚)|什么(后果|处罚)|"
                       r"penalt|fine[ds]?\b|punish", re.I)
-_DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|何谓|的定义|的含义|什么意思|啥意思|是啥|算不算|算什么|算啥|算个啥|是个啥|啥东西|什么东西|"
+_DEFINITION = re.compile(r"是指|指的是|指什么|指啥|什么是|何为|何谓|的定义|的含义|什么意思|啥意思|是啥|算不算|算什么|算啥|算个啥|是个啥|啥东西|什么东西|界定|(?:属于|算|归)哪一?类|"
                          r"what (is|are|does) .* mean|definition|defined", re.I)
 _WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从哪天|从什么时候|啥时候|多会儿|什么日子)"
 # 施行/生效 is always about a text taking effect; 实施/执行 only when the question names a text (not a task)
 # "多少分贝", "几天", "多少钱": a quantity asked for in a unit the answer must name (钱 is counted in 元); "那几天"
 # and "这几年" point at days, they ask for none
 _ASKED_UNIT = re.compile(r"(?:多少|(?<![那这前后头近])几)(?:个)?(分贝|米|厘米|毫米|元|块钱|钱|万元|吨|天|日|小时|分钟|公里|亩|辆|年)")
+# a phone number, a hotline, a web address: a datum a text may or may not state
+_ASKED_CONTACT = re.compile(r"电话|热线|号码|联系方式|网址|邮箱|公众号")
+# today's reading (今天的空气质量指数是多少): a measurement, never in a text
+_LIVE_DATA = re.compile(r"(今天|今日|昨天|明天|实时|此刻|这会儿|当前)[^，。？?]{0,12}(指数|浓度|空气质量|天气|AQI|aqi|PM|pm|温度|多少|几级|咋样|怎么样)")
 _UNIT_SAID = {"钱": "元", "块钱": "元", "万元": "元", "日": "日", "天": "日"}
 _TAKES_EFFECT = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(施行|生效|起效)|(施行|生效)(于|是)?{_WHEN}|(施行|生效)(的)?(日期|时间)|"
                            r"take effect|took effect|in force|effective", re.I)
@@ -62,6 +66,7 @@ _NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
 # 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects
 _TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)(.*?)(?=城市|饮用水|水源|河湖|建设|扬尘|大气|水污染|噪声|固体|土壤|环境|生态|"
                           r"保护|管理|防治|条例|办法|规定|$)")
+_PLACE_NAME = re.compile(r"(?:山|水库|湖|河|渠|池|泉|湿地|公园|景区|风景区|保护区|园区|开发区|新区|港|岛|林场)$")
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
@@ -77,9 +82,13 @@ _ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
 _FOLLOW_UP = re.compile(r"^(那|那么|它|它们|这个|这项|该|其|此|上述|还有|另外)|呢[?？]?$")
 
 def title_place(title: str) -> tuple[str, str] | None:
-    """(city, site) of a local text's title; None for a national one."""
+    """(city, site) of a local text's title, the site empty unless it names a place (鲇鱼山水库, not 机动车和非道路移动
+    机械排气污染); None for a national one."""
     match = _TITLE_PLACE.match(title)
-    return (match.group(1), match.group(2)) if match else None
+    if not match:
+        return None
+    site = match.group(2)
+    return match.group(1), site if _PLACE_NAME.search(site) else ""
 
 
 def is_home(title: str) -> bool:
@@ -156,6 +165,8 @@ class Query:
     plan_hint: bool = False
     home_city: bool = False  # names the city the knowledge base is about
     asked_unit: str | None = None  # 多少分贝 / 几天 / 多少钱: the unit the answer's number must be in
+    asked_contact: bool = False  # a phone number or web address: the answer must state one
+    live_data: bool = False  # today's reading of a measurement, which no text holds
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
     repealed: tuple[str, str] | None = None  # (repealing document, title) of a text the question names that is repealed
@@ -227,18 +238,22 @@ def _resolve(word: str, docs: list) -> set[str]:
         named = {doc.id for doc in docs if tail in doc.title}
         if named:
             return named
-    shortened = _shortened_title(word)
-    return {doc.id for doc in docs if shortened.search(doc.title)} if shortened else set()
+    for shortened in _shortened_titles(word):
+        named = {doc.id for doc in docs if shortened.search(doc.title)}
+        if named:
+            return named
+    return set()
 
 
-def _shortened_title(word: str) -> re.Pattern | None:
-    """How a title's short name finds it (环保法 -> 环境保护法, 大气法 -> 大气污染防治法, 河湖条例 -> 河湖保护管理条例): the
-    name's characters in order, a few apart, then the kind of text it is; a name of under two characters before the
-    kind (水法, a law of its own) says too little."""
+def _shortened_titles(word: str) -> list[re.Pattern]:
+    """How a title's short name finds it (环保法 -> 环境保护法, 大气法 -> 大气污染防治法, 河湖条例 -> 河湖保护管理条例, and
+    in everyday words 尾气条例 -> 排气污染防治条例): the name's characters in order, a few apart, then the kind of text
+    it is; a name of under two characters before the kind (水法, a law of its own) says too little."""
     m = re.fullmatch(r"(.+?)(法|条例|办法|规定|方案)", word)
     if not m or len(m.group(1)) < 2:
-        return None
-    return re.compile(".{0,2}".join(map(re.escape, m.group(1))) + ".{0,6}" + m.group(2) + "$")
+        return []
+    return [re.compile(".{0,2}".join(map(re.escape, name)) + ".{0,6}" + m.group(2) + "$")
+            for name in dict.fromkeys([m.group(1), *alternatives(m.group(1))]) if len(name) >= 2]
 
 
 _LOCATIVE = re.compile(r"(?:边|旁|里|上|下|内|外|前|后|中|口|头)$")
@@ -280,6 +295,8 @@ def analyse(text: str) -> Query:
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
+    q.asked_contact = bool(_ASKED_CONTACT.search(text))
+    q.live_data = bool(_LIVE_DATA.search(text))
     if unit := _ASKED_UNIT.search(text):
         q.asked_unit = _UNIT_SAID.get(unit.group(1), unit.group(1))
     q.doc_titles = re.findall(r"《([^》]{2,40})》", text) + re.findall(

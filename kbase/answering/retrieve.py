@@ -25,6 +25,7 @@ _QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|微克|毫克|个百�
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_WATER_PLACE = re.compile(r"[\u4e00-\u9fff]{2,4}(?:河|湖|渠|池|水库)")  # a named river or lake: 惠济河, 龙亭湖
 
 
 @lru_cache(maxsize=4096)
@@ -124,15 +125,21 @@ class Retriever:
         return [(c, self.weight(c)) for c in dict.fromkeys(concepts)
                 if not (len(c.word) < 2 and len(c.forms) < 2) and c.word not in _HOME_WORDS]
 
-    def _covered(self, weighed: list[tuple[Concept, float]], text: str) -> float:
+    def _covered(self, weighed: list[tuple[Concept, float]], text: str, law: bool = False) -> float:
         """The share found; a question that names too little (这种做法罚多少) is measured against what a question
-        naming one thing would weigh, so that its few words cannot make a share on their own."""
+        naming one thing would weigh, so that its few words cannot make a share on their own. A law applies to every
+        river and lake of its area: one the question names (去惠济河电鱼) counts for a law's article only where found
+        (`law`)."""
         total = found = 0.0
         for concept, weight in weighed:
-            total += weight
             if any(form in text for form in concept.forms):
+                total += weight
                 found += weight
-            elif concept.parts:
+                continue
+            if law and len(concept.forms) == 1 and _WATER_PLACE.fullmatch(concept.word):
+                continue
+            total += weight
+            if concept.parts:
                 found += weight * sum(any(f in text for f in part) for part in concept.parts) / len(concept.parts)
             elif len(concept.word) >= 3 and abbreviation(concept.word).search(text):
                 found += 0.8 * weight
@@ -157,13 +164,14 @@ class Retriever:
             for key in within:
                 fused.setdefault(key, 1.0 / (self.settings.rrf_k + 50))
         hits, weighed = [], self._weighed(q.concepts)
+        dated = q.kind in ("deadline", "target")  # 包公湖清淤什么时候开工: a place's own project, not a law's rule
         for key, score in fused.items():
             clause = self.index.clauses.get(key)
             if clause is None or clause.doc not in docs:
                 continue
             if key not in self._headed:
                 self._headed[key] = squash(clause.heading + clause.text).lower()
-            coverage = self._covered(weighed, self._headed[key])
+            coverage = self._covered(weighed, self._headed[key], law=clause.meta.is_statute and not dated)
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key),
@@ -203,7 +211,7 @@ class Retriever:
         if local and is_home(clause.meta.title) and q.home_city:
             fit *= 1.25  # "开封的河里能电鱼吗": the city's own rules before the national law
         elif local and not is_home(clause.meta.title) and clause.doc not in q.named_docs:
-            fit *= 0.5  # another city's rules apply there only: asked without naming it, they come last
+            fit *= 0.8  # another city's rules apply there only: asked without naming it, they come last
         if clause.ref == "序":
             fit *= 0.5
         if q.history and clause.doc not in current:

@@ -68,6 +68,10 @@ ANSWERED = [
     ("法律上说的渔业水体算个啥", "prc-water-pollution-law", "第一百零二条", ["产卵场"]),
     ("大气法什么时候施行", "prc-air-pollution-law", "第一百二十九条", ["2016年1月1日"]),
     ("方案对砖瓦窑炉有啥要求", PLAN, "三(四)6", ["推进重点行业超低排放改造"]),  # the task's title, left out of the quote
+    # a law applies on every river and lake of its area, though it names none of them
+    ("在包公湖边电鱼中不中", "kaifeng-rivers-lakes-regulation", "第三十七条", ["电鱼"]),
+    # the penalty list matched only the question's 罚钱: the article that names the conduct answers instead
+    ("去铁塔湖炸鱼会罚钱不", "kaifeng-drinking-water-regulation", "第三十六条", ["爆炸性"]),
 ]
 
 
@@ -85,7 +89,8 @@ def test_answered_with_the_right_clause(service, question, doc, ref, facts):
                                       "开封市房价什么时候下降", "开封市地铁几号线最长", "明天天气怎么样",
                                       "SELECT * FROM tasks", "开封市的GDP是多少",
                                       "这种做法罚多少",  # names nothing: its few words cannot make a share
-                                      "到2030年河湖管理范围要达到多少"])  # a law sets no target for a year
+                                      "到2030年河湖管理范围要达到多少",  # a law sets no target for a year
+                                      "环保局的办公电话是多少", "开封今天的空气质量指数是多少"])
 def test_not_found_when_the_sources_do_not_say(service, question):
     answer = service.answer(question)
     assert answer.status == "not_found" and not answer.citations

@@ -15,6 +15,7 @@ from kbase.answering.retrieve import Hit
 from kbase.model import Answer, Citation
 
 _FOLLOW_UP = re.compile(r"^(逾期|拒不|情节严重|构成犯罪|再次|屡次|造成)")
+_SANCTION_WORD = re.compile(r"罚|处分|拘留|没收|吊销|责任|处理|处置|违法|犯法")
 _MONEY_ASKED = re.compile(r"多少|几|钱|罚款|金额|数额|how much|fine", re.I)
 _CANDIDATE_HITS = 5
 _HOME_MARGIN = 0.7  # the city's own rule leads when it scores at least this share of the best
@@ -77,6 +78,7 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
     """Penalties of the clauses found and of the articles that enforce them, scored by how well the conduct and its
     context (the list it is in, the duty it enforces) fit the question."""
     money = bool(_MONEY_ASKED.search(q.text))
+    conduct_words = [c for c in q.concepts if not _SANCTION_WORD.search(c.word)]
     found: list[_Candidate] = []
     for rank, hit in enumerate(hits[:_CANDIDATE_HITS]):
         prior = 1.0 - 0.08 * rank
@@ -92,6 +94,8 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                 chain = _chain(clause, penalty)
                 context = " ".join([p.text for p in chain] + [penalty.chapeau or ""]
                                    + ([_duty_text(duty, penalty)] if duty else []))
+                if conduct_words and not ctx.retriever.coverage(conduct_words, context):
+                    continue  # its list matched the question's 罚多少, not the conduct asked about (炸鱼)
                 fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct)
                 if not any(p.fines or p.detention for p in chain):
                     fit *= 0.6 if money else 0.75

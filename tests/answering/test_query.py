@@ -1,0 +1,49 @@
+"""Reading a question (pure functions, no index): its kind, the datum it asks for, the documents it names."""
+import pytest
+
+from ingest.model import DocMeta
+from kbase.answering.query import analyse, name_documents, title_place
+
+EXHAUST = DocMeta(id="exhaust", title="漯河市机动车和非道路移动机械排气污染防治条例", kind="regulation")
+RESERVOIR = DocMeta(id="reservoir", title="信阳市鲇鱼山水库饮用水水源保护条例", kind="regulation")
+AIR_LAW = DocMeta(id="air", title="中华人民共和国大气污染防治法", kind="law")
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("化工园区改造啥时候得弄完", "deadline"),
+    ("污染过的耕地有几成要能放心种粮", "target"),
+    ("开封的水源地是哪几个地方", "general"),  # which ones, not how many
+    ("法律上的渔业水体算个啥", "definition"),
+    ("剩饭剩菜属于哪一类垃圾", "definition"),
+])
+def test_everyday_framing_sets_the_kind(question, kind):
+    assert analyse(question).kind == kind
+
+
+@pytest.mark.parametrize("question, contact, live", [
+    ("环保局的举报电话是多少", True, False),
+    ("开封今天的空气质量指数是多少", False, True),
+    ("今天能在城区放鞭炮吗", False, False),  # asks for a rule, not a reading
+])
+def test_a_phone_number_or_todays_reading_is_a_datum_of_its_own(question, contact, live):
+    q = analyse(question)
+    assert (q.asked_contact, q.live_data) == (contact, live)
+
+
+def test_a_local_titles_site_is_a_place_not_its_topic():
+    assert title_place(RESERVOIR.title) == ("信阳", "鲇鱼山水库")
+    assert title_place(EXHAUST.title) == ("漯河", "")
+
+
+def test_naming_a_city_keeps_the_topic_words_that_its_title_shares():
+    q = analyse("漯河哪个部门统一监管机动车的排气污染")
+    name_documents(q, [EXHAUST, RESERVOIR, AIR_LAW])
+    assert q.named_docs == {"exhaust"}
+    assert "机动车" in [c.word for c in q.concepts] and "漯河" not in [c.word for c in q.concepts]
+
+
+@pytest.mark.parametrize("question, doc", [("大气法第十条是什么", "air"), ("尾气条例里的非道路移动机械是指什么", "exhaust")])
+def test_a_short_or_everyday_name_finds_the_title(question, doc):
+    q = analyse(question)
+    name_documents(q, [EXHAUST, RESERVOIR, AIR_LAW])
+    assert q.named_docs == {doc}
