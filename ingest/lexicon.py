@@ -92,11 +92,22 @@ def question_concepts(text: str) -> list[tuple[str, list[str]]]:
     concepts = []
     for word in tokenizer().lcut(text):
         word = word.strip().lower()
+        if word in _frame_words():
+            continue
+        word = _without_erhua(word)
         if not word or word in _STOPWORDS or word in _frame_words():
             continue
         parts = [p.lower() for p in tokenizer().lcut_for_search(word) if p != word and len(p) >= 2]
         concepts.append((word, [p for p in parts if p not in _frame_words()]))
     return concepts
+
+
+_REAL_ER = {"婴儿", "幼儿", "女儿", "孤儿", "胎儿", "健儿", "儿女"}
+
+
+def _without_erhua(word: str) -> str:
+    """天儿 -> 天, 味儿 -> 味, 这片儿 -> 这片: the spoken 儿 is not part of the word (婴儿 and 女儿 keep theirs)."""
+    return word[:-1] if len(word) >= 2 and word.endswith("儿") and word not in _REAL_ER else word
 
 
 def vocabulary_forms() -> set[str]:

@@ -125,8 +125,11 @@ def _yuan(amount: str) -> float | None:
 
 def _conduct(body: str) -> str:
     """What a penalty sentence punishes: the '…的' clause, without the breached article."""
-    body = re.sub(rf"^违反本(?:法|条例|办法|规定|细则|决定)(?:(?:{_ARTICLE_REF})[、和及或者，,]*)*(?:的)?规定[，,]?", "", body)
+    body = re.sub(rf"^违反本(?:法|条例|办法|规定|细则|决定)(?:(?:{_ARTICLE_REF})[、和及或者，,]*)*(?:的)?规定(?:的)?[，,]?", "",
+                  body)
     body = re.sub(r"^有下列(?:行为|情形)之一的[，,]?", "", body)
+    if not body or body.startswith("由"):
+        return ""  # the conduct is the breached article's (违反本条例第三十一条第一项规定的，由…)
     match = _CONDUCT.match(body)
     return (match.group(1) if match else body.split("，")[0]).strip()
 

@@ -11,7 +11,7 @@ from ingest.text import CN_DIGITS
 from kbase.answering.context import Context
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
-from kbase.answering.kinds.deadline import answer_deadline, mentions_time
+from kbase.answering.kinds.deadline import answer_deadline, dates_for_other_things, mentions_time
 from kbase.answering.kinds.definition import answer_definition, named_definition
 from kbase.answering.kinds.effective import answer_effective, answer_repealed
 from kbase.answering.kinds.issuance import answer_issuance
@@ -20,7 +20,7 @@ from kbase.answering.kinds.passages import answer_outline, answer_passages
 from kbase.answering.kinds.penalty import answer_penalty
 from kbase.answering.kinds.responsibility import answer_responsibility
 from kbase.answering.kinds.target import answer_target
-from kbase.answering.query import Query, analyse, clean, name_documents
+from kbase.answering.query import Query, analyse, clean, is_home, name_documents, title_place
 from kbase.answering.retrieve import Hit, visible_docs
 from kbase.answering.session import Session
 from kbase.model import Answer, Audience
@@ -61,6 +61,8 @@ class Answerer(Context):
         notes = dict.fromkeys(version_note(meta, self.versions[meta.series_id], today, docs.get(meta.repealed_by or ""))
                               for meta in (docs.get(c.doc) for c in result.citations) if meta)
         result.answer += "".join(f"\n{note}" for note in notes if note)
+        if result.status == "answered" and (note := _scope_note(q, result)):
+            result.answer += f"\n{note}"
         if session is not None:
             session.remember(result)
         return result
@@ -72,7 +74,7 @@ class Answerer(Context):
         if q.repealed and (repealed := answer_repealed(self, q)):
             return repealed
         if q.live_data:
-            return not_found(self, q, "知识库只收录政策文件和法律条文，没有空气质量等实时监测数据。")
+            return not_found(self, q, "知识库只收录政策文件和法律条文，没有空气质量等监测数据。")
         if q.missing_text and not q.named_docs:
             return not_found(self, q, f"知识库中没有《{q.missing_text}》，无法回答与它有关的问题。")
         direct = self._typed_ref(q, audience, today)
@@ -137,6 +139,8 @@ class Answerer(Context):
             answer = answer_responsibility(self, q, top) or answer_authority(self, q, hits)
         elif q.kind == "deadline":
             answer = answer_deadline(self, q, top, today)
+            if answer is None and dates_for_other_things(self, q, top):
+                return None
         elif q.kind == "target":
             answer = answer_target(self, q, hits, needs_number=exact)
         if answer is None and exact and (q.kind == "target" or q.kind == "deadline" and not mentions_time(top.text)):
@@ -151,6 +155,15 @@ def _states(unit: str, quote: str) -> bool:
     """A number in the unit asked for: 十万元, 55分贝, 3天 / 三日 (a day is 日 or 天)."""
     units = ("日", "天") if unit in ("日", "天") else (unit,)
     return any(re.search(rf"[\d{CN_DIGITS}.]+\s*(?:万|亿)?{u}", quote) for u in units)
+
+
+def _scope_note(q: Query, answer: Answer) -> str | None:
+    """Another city's rule leading an answer to a question that did not name that city says where it applies."""
+    lead = answer.citations[0] if answer.citations else None
+    place = title_place(lead.title) if lead else None
+    if lead is None or place is None or is_home(lead.title) or lead.doc in q.named_docs:
+        return None
+    return f"注：《{lead.title}》是{place[0]}市的规定，只在{place[0]}市适用。"
 
 
 def _year_covered(q: Query, clause: Clause) -> bool:

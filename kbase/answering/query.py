@@ -38,7 +38,7 @@ _ROLE_WORDS = {
 _AGGREGATE = re.compile(r"哪些(任务|工作|事项|事情|事)|(什么|几项|多少项)(任务|工作)|要完成(什么|哪些)|有哪些任务|全部任务|"
                         r"所有任务|列出|任务(有哪些|是哪些|清单|列表)|(负责|牵头|参与|配合|承担|干)(了)?(什么|哪些)(工作|任务|事)?[?？]?$|"
                         r"which tasks|what tasks|list (the |all )?tasks", re.I)
-_DEADLINE = re.compile(r"什么时候|啥时候|啥时|多会儿|几时|何时|哪年|哪一年|几月|最晚|最迟|时间表|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
+_DEADLINE = re.compile(r"什么时候|啥时候|啥时|多会儿|几时|何时|哪年|哪一年|几月|几号|哪天|哪一天|最晚|最迟|时间表|期限|截止|到期|多久|完工|时间节点|时限|deadline|when|by when", re.I)
 _TARGET = re.compile(r"多少|目标|比例|比率|占比|几成|达到|降到|提高到|多大|规模|(?<!哪)几个|几条|百分之|指标|how (much|many)|share|rate|target|percent", re.I)
 _PENALTY = re.compile(r"罚|处分|拘留|没收|吊销|法律责任|追究|(会|要|将)(被|受到)?(怎么|怎样|如何)(处理|处置|处罚)|什么(后果|处罚)|"
                       r"penalt|fine[ds]?\b|punish", re.I)
@@ -51,8 +51,9 @@ _WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从�
 _ASKED_UNIT = re.compile(r"(?:多少|(?<![那这前后头近])几)(?:个)?(分贝|米|厘米|毫米|元|块钱|钱|万元|吨|天|日|小时|分钟|公里|亩|辆|年)")
 # a phone number, a hotline, a web address: a datum a text may or may not state
 _ASKED_CONTACT = re.compile(r"电话|热线|号码|联系方式|网址|邮箱|公众号")
-# today's reading (今天的空气质量指数是多少): a measurement, never in a text
-_LIVE_DATA = re.compile(r"(今天|今日|昨天|明天|实时|此刻|这会儿|当前)[^，。？?]{0,12}(指数|浓度|空气质量|天气|AQI|aqi|PM|pm|温度|多少|几级|咋样|怎么样)")
+# a reading (今天的空气质量指数是多少, 去年实际测出来是多少): a measurement, never in a text
+_LIVE_DATA = re.compile(r"(今天|今日|昨天|明天|实时|此刻|这会儿|当前)[^，。？?]{0,12}(指数|浓度|空气质量|天气|AQI|aqi|PM|pm|温度|多少|几级|咋样|怎么样)|"
+                        r"(实际|实测|测出来|测出|测得|监测到)[^，。？?]{0,10}(指数|浓度|多少|几级|数值)")
 _UNIT_SAID = {"钱": "元", "块钱": "元", "万元": "元", "日": "日", "天": "日"}
 _TAKES_EFFECT = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(施行|生效|起效)|(施行|生效)(于|是)?{_WHEN}|(施行|生效)(的)?(日期|时间)|"
                            r"take effect|took effect|in force|effective", re.I)

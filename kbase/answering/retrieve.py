@@ -20,7 +20,7 @@ from kbase.store.versions import in_force
 _HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
 _LAW_KINDS = ("law", "penalty", "definition", "effective")
 # jieba's tags for nouns, abbreviations and time words: 公积金, 社保, 明天 — a day is never what a policy text is about
-_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn", "t"}
+_NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn"}  # not t: 周末, 六月, 过去 are when, not what
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|万|亿|微克|毫克|个百分点|个|条|座|家|辆|吨|公里|亩|千瓦|平方)")
 _PENALTY_ASKED = re.compile(r"处罚|罚款|怎么罚|罚多少|法律责任")
 _FINE = re.compile(r"罚款")

@@ -22,6 +22,8 @@ ELSEWHERE = """# 远方市河道条例
 第二条 在河道内清洗车辆的，由远方市水务局处二百元罚款。
 
 第三条 本条例自2018年1月1日起施行。
+
+第四条 在河道内电鱼的，由远方市水务局处三千元罚款。
 """
 DOCS = [("rule.md", "kaifeng-rule", "开封市河道保护条例", "regulation", RULE.replace("某市", "开封市")),
         ("national.md", "national-law", "中华人民共和国河道示范法", "law", NATIONAL),
@@ -61,6 +63,13 @@ def test_the_national_law_is_cited_beside_the_citys_own_rule(service):
 def test_another_citys_rule_answers_when_its_city_is_named(service):
     answer = service.answer("远方市在河道里洗车罚多少")
     assert refs(answer)[0] == ("faraway-rule", "第二条") and "二百元罚款" in answer.answer
+    assert "只在远方市适用" not in answer.answer
+
+
+def test_another_citys_rule_that_alone_answers_says_where_it_applies(service):
+    answer = service.answer("在河道里电鱼要罚多少")
+    assert refs(answer)[0] == ("faraway-rule", "第四条") and "三千元罚款" in answer.answer
+    assert "注：《远方市河道条例》是远方市的规定，只在远方市适用。" in answer.answer
 
 
 def test_an_item_is_quoted_with_the_chapeau_that_states_the_authority(service):

@@ -133,3 +133,10 @@ def test_detention_is_read_with_its_condition():
     first, second = facts.penalties
     assert (first.item, first.conduct, second.conduct) == ("（一）", "通过暗管排放污染物", "篡改监测数据")
     assert first.detention == ["处十日以上十五日以下拘留", "情节较轻的，处五日以上十日以下拘留"]
+
+
+def test_a_penalty_naming_only_the_breached_provision_has_no_conduct_of_its_own():
+    facts = article_facts("第九条 违反本条例第三条第一项规定的，由市水行政主管部门责令停止违法行为，处五万元以上十万元以下罚款。")
+    [penalty] = facts.penalties
+    assert penalty.conduct == "" and penalty.duty_item == "（一）" and facts.refers_to == ["第三条"]
+    assert penalty.fines[0].text == "五万元以上十万元以下罚款"

@@ -96,13 +96,14 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                                    + ([_duty_text(duty, penalty)] if duty else []))
                 if conduct_words and not ctx.retriever.coverage(conduct_words, context):
                     continue  # its list matched the question's 罚多少, not the conduct asked about (炸鱼)
-                fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct)
+                conduct = penalty.conduct or (_duty_text(duty, penalty) if duty else "")
+                fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, conduct)
                 if not any(p.fines or p.detention for p in chain):
                     fit *= 0.6 if money else 0.75
                 if is_home(clause.meta.title) or clause.doc in q.named_docs:
                     fit *= 1.1  # the local rule is the one that applies where it exists
                 elif not _applies(clause, q):
-                    fit *= 0.5  # another city's rule, asked without naming that city
+                    fit *= 0.8  # another city's rule, asked without naming that city
                 found.append(_Candidate(penalty, clause, via, fit * prior))
     return found
 
