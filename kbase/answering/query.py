@@ -67,7 +67,7 @@ _NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
 # 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects
 _TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)(.*?)(?=城市|饮用水|水源|河湖|建设|扬尘|大气|水污染|噪声|固体|土壤|环境|生态|"
                           r"保护|管理|防治|条例|办法|规定|$)")
-_PLACE_NAME = re.compile(r"(?:山|水库|湖|河|渠|池|泉|湿地|公园|景区|风景区|保护区|园区|开发区|新区|港|岛|林场)$")
+_PLACE_NAME = re.compile(r"^.+(?:山|水库|湖|河|渠|池|泉|湿地|公园|景区|保护区|园区|开发区|新区|港|岛|林场)$")  # 湿地 alone: a topic
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued

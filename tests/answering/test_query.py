@@ -33,6 +33,7 @@ def test_a_phone_number_or_todays_reading_is_a_datum_of_its_own(question, contac
 def test_a_local_titles_site_is_a_place_not_its_topic():
     assert title_place(RESERVOIR.title) == ("信阳", "鲇鱼山水库")
     assert title_place(EXHAUST.title) == ("漯河", "")
+    assert title_place("德州市湿地保护条例") == ("德州", "")  # 湿地 alone is what it protects, not where
 
 
 def test_naming_a_city_keeps_the_topic_words_that_its_title_shares():
