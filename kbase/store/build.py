@@ -149,7 +149,7 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
-        dim = _write_vectors(work, embed_spec, remote, units, known, say)
+        dim = _write_vectors(work, embed_spec, remote, units, known, settings.vector_search_breadth, say)
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {
@@ -178,11 +178,11 @@ def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
 
 
 def _write_vectors(build: Path, embed_spec: str, remote: dict | None, units: list[Passage],
-                  vectors: dict[str, list[float]], say: Progress) -> int:
+                  vectors: dict[str, list[float]], breadth: int, say: Progress) -> int:
     """Write the passages with their vectors (by text hash) into the build's collection; the vectors' dimension."""
     # no one else uses the store of a build being written: leaving the block closes it before the rename
     with open_vectors(build, embed_spec, remote) as (client, name):
-        collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine"}},
+        collection = client.create_collection(name, configuration={"hnsw": {"space": "cosine", "ef_search": breadth}},
                                               embedding_function=None)
         say(f"写入向量库（{len(units)} 个段落）…")
         for start in range(0, len(units), WRITE_BATCH):

@@ -22,7 +22,7 @@ from kbase.store.memory_vectors import MAX_PASSAGES, MemoryVectors
 if TYPE_CHECKING:
     from chromadb import Collection
 
-INDEX_FORMAT = "3"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows
+INDEX_FORMAT = "4"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows; 4: ef_search set
 WINDOW_CHARS = 80  # a clause longer than this is also embedded in windows of sentences (or phrases) this long
 _COMMA_PIECE = re.compile(r"[^,，]+[,，]?")
 WINDOW_MARK = "#"  # clause keys and refs never hold it

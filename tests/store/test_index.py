@@ -119,6 +119,12 @@ def test_dense_finds_the_clause(e5_index, query, expected):
     assert [score for _, score in results] == sorted((score for _, score in results), reverse=True)
 
 
+def test_the_vector_search_looks_wide_enough_to_give_the_same_neighbours_every_time(e5_index):
+    index, settings = e5_index[0], e5_index[1]
+    with index._vectors() as collection:
+        assert collection.configuration_json["hnsw"]["ef_search"] == settings.vector_search_breadth == 500
+
+
 def test_docs_filter_keeps_internal_clauses_out_of_both_searches(e5_index):
     index = e5_index[0]
     query = "燃煤锅炉淘汰进度滞后 约谈县区政府"
