@@ -58,10 +58,11 @@ class Context:
     def relevant(self, q: Query, hit: Hit) -> bool:
         """Enough of the question's words are in the clause, or fewer are and the vector search ranks it on top:
         two independent signals agreeing is what lets a question in other words than the document's through.
-        A question about something no document mentions (a noun the documents never use) needs more of its words."""
+        A question about something no document mentions (a noun the documents never use, in the part that asks: not
+        the story told before it) needs more of its words."""
         settings = self.settings
         first = hit.dense_rank == 0  # the vector search's own best
-        if self.retriever.unknown_topics(q.concepts):
+        if [w for w in self.retriever.unknown_topics(q.concepts) if any(w in part for part in q.asking)]:
             return hit.coverage >= settings.unknown_topic_min_relevance or (
                 first and hit.coverage >= settings.unknown_topic_semantic_min_coverage)
         return self.vouched_by_words(q, hit) or (first and hit.coverage >= settings.semantic_first_min_coverage) or (

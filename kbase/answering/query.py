@@ -68,6 +68,9 @@ _NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
 _TITLE_PLACE = re.compile(r"^(.{2,4}?)(?:省|市|县)(.*?)(?=城市|饮用水|水源|河湖|建设|扬尘|大气|水污染|噪声|固体|土壤|环境|生态|"
                           r"保护|管理|防治|条例|办法|规定|$)")
 _PLACE_NAME = re.compile(r"^.+(?:山|水库|湖|河|渠|池|泉|湿地|公园|景区|保护区|园区|开发区|新区|港|岛|林场)$")  # 湿地 alone: a topic
+_PARTS = re.compile(r"[，,。？?！!；;：:、\s]+")
+_ASKS = re.compile(r"吗|呢|么|多少|几(?:[时号月年天成级种类条项次倍棵辆吨岁]|个[局部单任方地])|啥|什么|怎么|怎样|如何|咋|谁|哪|"
+                   r"是否|是不是|多[粗大高长宽深远久重]|能不能|可不可以|行不行|中不中|有没有|[罚行中能]不$|没$")  # 几个同学 tells, 几年 asks
 _OVERDUE = re.compile(r"逾期|已经?到期|过期|超期|没完成|未完成")
 _HISTORY = re.compile(r"(修正|修订|修改|废止|取代)(前|之前|以前)|旧版|原版|老版|之前的版本|历史版本|上一版")
 # about the document itself: when or by whom it was issued
@@ -166,6 +169,7 @@ class Query:
     plan_hint: bool = False
     home_city: bool = False  # names the city the knowledge base is about
     asked_unit: str | None = None  # 多少分贝 / 几天 / 多少钱: the unit the answer's number must be in
+    asking: list[str] = field(default_factory=list)  # the parts that ask (罚多少啊), not the story before them
     asked_contact: bool = False  # a phone number or web address: the answer must state one
     live_data: bool = False  # today's reading of a measurement, which no text holds
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
@@ -220,7 +224,7 @@ def name_documents(q: Query, docs) -> None:
             continue
         city, site = place
         # the city, or three characters of the site (鲇鱼山): a two-character site (河道) is too common a word
-        named = [city] if city in q.text else []
+        named = [f"{city}市", city] if city in q.text else []  # 新乡市 as much as 新乡
         named += [site[i:i + 3] for i in range(len(site) - 2) if site[i:i + 3] in q.text]
         if named:
             q.named_docs.add(doc.id)
@@ -233,8 +237,14 @@ def _resolve(word: str, docs: list) -> set[str]:
     starts with a city names only that city's texts."""
     place = title_place(word)
     if place is not None:  # 开封市烟花爆竹管理条例 is not 开封市河湖保护管理条例: all of it after the city must match
-        rest = word[len(place[0]) + 1:]
-        return {doc.id for doc in docs if (title_place(doc.title) or ("",))[0] == place[0] and rest in doc.title}
+        # 开封城市饮用水…条例 drops the city's 市: its 城市 is the title's, not a city 开封城
+        cities = [place[0]] + ([place[0][:-1]] if place[0].endswith("城") else [])
+        for city in cities:
+            rest = word[len(city) + (city == place[0]):]
+            named = {doc.id for doc in docs if (title_place(doc.title) or ("",))[0] == city and rest in doc.title}
+            if named:
+                return named
+        return set()
     for tail in (word[i:] for i in range(len(word) - 3)):
         named = {doc.id for doc in docs if tail in doc.title}
         if named:
@@ -296,6 +306,7 @@ def analyse(text: str) -> Query:
     q.law_hint = bool(_LAW.search(text))
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
+    q.asking = asking_parts(text)
     q.asked_contact = bool(_ASKED_CONTACT.search(text))
     q.live_data = bool(_LIVE_DATA.search(text))
     if unit := _ASKED_UNIT.search(text):
@@ -318,6 +329,13 @@ def analyse(text: str) -> Query:
             break
     q.kind = _kind(q, text)
     return q
+
+
+def asking_parts(text: str) -> list[str]:
+    """The parts of a question that ask, split at its punctuation and spaces (俺是退休老头 天天早上去公园遛弯 …
+    到2025年要降到多少): those holding a question word, else the last."""
+    parts = [p for p in _PARTS.split(text) if p]
+    return [p for p in parts if _ASKS.search(p)] or parts[-1:]
 
 
 def _kind(q: Query, text: str) -> str:

@@ -7,6 +7,7 @@ from kbase.answering.query import analyse, name_documents, title_place
 EXHAUST = DocMeta(id="exhaust", title="漯河市机动车和非道路移动机械排气污染防治条例", kind="regulation")
 RESERVOIR = DocMeta(id="reservoir", title="信阳市鲇鱼山水库饮用水水源保护条例", kind="regulation")
 AIR_LAW = DocMeta(id="air", title="中华人民共和国大气污染防治法", kind="law")
+CITY_WATER = DocMeta(id="city-water", title="信阳市城市饮用水水源保护条例", kind="regulation")
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -48,3 +49,9 @@ def test_a_short_or_everyday_name_finds_the_title(question, doc):
     q = analyse(question)
     name_documents(q, [EXHAUST, RESERVOIR, AIR_LAW])
     assert q.named_docs == {doc}
+
+
+def test_a_title_without_its_citys_shi_is_still_that_citys():
+    q = analyse("信阳城市饮用水水源保护条例哪天施行")  # 信阳 + 城市…, not a city called 信阳城
+    name_documents(q, [AIR_LAW, CITY_WATER])
+    assert q.named_docs == {"city-water"} and q.missing_text is None
