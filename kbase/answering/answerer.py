@@ -7,8 +7,7 @@ import threading
 
 from ingest.lexicon import load_dictionary
 from ingest.model import Clause
-from ingest.text import CN_DIGITS
-from kbase.answering.context import Context
+from kbase.answering.context import Context, states_unit
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.deadline import answer_deadline, dates_for_other_things, mentions_time
@@ -102,8 +101,10 @@ class Answerer(Context):
         if q.kind == "definition":
             return answer_definition(self, q, hits) or self._by_kind(q, hits, today)
         answer = self._by_kind(q, hits, today, exact=not within and not self.vouched_by_words(q, hits[0]))
-        if answer is not None and q.asked_unit and not any(_states(q.asked_unit, c.quote) for c in answer.citations):
-            return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
+        if answer is not None and q.asked_unit and not any(states_unit(q.asked_unit, c.quote) for c in answer.citations):
+            if not states_unit(q.asked_unit, hits[0].clause.text):
+                return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
+            answer = answer_passages(self, q, hits)  # the clause states it, in a sentence the kind's answer left out
         if answer is not None and q.asked_contact and not any(_CONTACT.search(c.quote) for c in answer.citations):
             return not_found(self, q, "现有文件没有写明电话号码、网址等联系方式。", hits)
         return answer or not_found(self, q, NOT_FOUND, hits)
@@ -149,12 +150,6 @@ class Answerer(Context):
 
 
 _CONTACT = re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|https?://|www\.|@")
-
-
-def _states(unit: str, quote: str) -> bool:
-    """A number in the unit asked for: 十万元, 55分贝, 3天 / 三日 (a day is 日 or 天)."""
-    units = ("日", "天") if unit in ("日", "天") else (unit,)
-    return any(re.search(rf"[\d{CN_DIGITS}.]+\s*(?:万|亿)?{u}", quote) for u in units)
 
 
 def _scope_note(q: Query, answer: Answer) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from ingest.model import Clause
-from ingest.text import is_verbatim
+from ingest.text import CN_DIGITS, is_verbatim
 from kbase.answering.query import Query
 from kbase.answering.retrieve import Hit, Retriever, bigram_overlap
 from kbase.model import Citation
@@ -24,6 +24,12 @@ def with_chapeau(sentences: list[str], chosen: list[str]) -> list[str]:
         items = [s for s in sentences[start:start + _MAX_ITEMS] if _ITEM.match(s)]
         return [chosen[0], *items] if items else chosen
     return chosen
+
+
+def states_unit(unit: str, text: str) -> bool:
+    """A number in the unit asked for: 十万元, 55分贝, 3天 / 三日 (a day is 日 or 天)."""
+    units = ("日", "天") if unit in ("日", "天") else (unit,)
+    return any(re.search(rf"[\d{CN_DIGITS}.]+\s*(?:万|亿)?{u}", text) for u in units)
 
 
 def cite(clause: Clause, quote: str) -> Citation:
@@ -79,7 +85,9 @@ class Context:
     def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
         """The n sentences closest to the question; a runner-up must come close to the best."""
         sentences = [s for s in clause.sentences if s != clause.heading] or clause.sentences or [clause.text]
-        ranked = sorted(sentences, key=lambda s: (-self.closeness(q, s), sentences.index(s)))
+        # 多少天内要报告: a sentence stating days comes first
+        ranked = sorted(sentences, key=lambda s: (bool(q.asked_unit) and not states_unit(q.asked_unit, s),
+                                                  -self.closeness(q, s), sentences.index(s)))
         best = self.closeness(q, ranked[0])
         chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.5 * best > 0]
         return with_chapeau(sentences, chosen)

@@ -14,6 +14,8 @@ NATIONAL = """# 中华人民共和国河道示范法
 第二条 个人在河道内清洗车辆的，由县级以上地方人民政府水行政主管部门责令改正，可以处五百元以下的罚款。
 
 第三条 本法自2019年1月1日起施行。
+
+第四条 县级以上地方人民政府水行政主管部门负责河道管理单位的备案。河道管理单位发生变更的，原管理单位应当自变更之日起十五日内报告。
 """
 ELSEWHERE = """# 远方市河道条例
 
@@ -109,3 +111,9 @@ def test_a_repealed_text_is_answered_from_the_article_that_repeals_it(service):
 def test_a_text_the_base_does_not_hold_is_said_to_be_missing(service, question):
     answer = service.answer(question)
     assert answer.status == "not_found" and "知识库中没有" in answer.answer
+
+
+def test_a_number_of_days_asked_for_is_quoted_from_the_sentence_that_states_it(service):
+    answer = service.answer("河道管理单位换了，原单位要在多少天内向哪个部门报告")
+    assert answer.status == "answered" and refs(answer)[0] == ("national-law", "第四条")
+    assert "十五日内" in answer.answer

@@ -140,3 +140,7 @@ def test_a_penalty_naming_only_the_breached_provision_has_no_conduct_of_its_own(
     [penalty] = facts.penalties
     assert penalty.conduct == "" and penalty.duty_item == "（一）" and facts.refers_to == ["第三条"]
     assert penalty.fines[0].text == "五万元以上十万元以下罚款"
+
+
+def test_effective_date_stated_without_qi():
+    assert article_facts("第四十条 本条例自2021年7月1日施行。").effective == "2021年7月1日"

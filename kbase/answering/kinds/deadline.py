@@ -12,7 +12,7 @@ from kbase.answering.query import Query
 from kbase.answering.wording import deadline_status
 from kbase.model import Answer
 
-_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|年底|月底|期间|以前|之前|日前|前完成|起施行|"
+_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|年底|月底|期间|以前|之前|日前|前完成|施行|"
                    r"[\d一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|小时|个工作日)(?:内|以内|之内)")
 
 
