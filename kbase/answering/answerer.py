@@ -107,6 +107,8 @@ class Answerer(Context):
             answer = answer_passages(self, q, hits)  # the clause states it, in a sentence the kind's answer left out
         if answer is not None and q.asked_contact and not any(_CONTACT.search(c.quote) for c in answer.citations):
             return not_found(self, q, "现有文件没有写明电话号码、网址等联系方式。", hits)
+        if answer is not None and q.asked_place and not any(_LOCATION.search(c.quote) for c in answer.citations):
+            return not_found(self, q, "现有文件没有写明具体地点或地址。", hits)
         return answer or not_found(self, q, NOT_FOUND, hits)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
@@ -149,6 +151,7 @@ class Answerer(Context):
         return answer or answer_passages(self, q, hits)
 
 
+_LOCATION = re.compile(r"(?<![道公铁水线思出])[路街]|大道|\d+号|位于|[东西南北]至|以[东西南北]|门牌")
 _CONTACT = re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|https?://|www\.|@")
 
 

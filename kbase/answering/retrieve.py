@@ -167,7 +167,7 @@ class Retriever:
         dated = q.kind in ("deadline", "target")  # 包公湖清淤什么时候开工: a place's own project, not a law's rule
         for key, score in fused.items():
             clause = self.index.clauses.get(key)
-            if clause is None or clause.doc not in docs:
+            if clause is None or clause.doc not in docs or not self._applies_in(q.other_city, clause):
                 continue
             if key not in self._headed:
                 self._headed[key] = squash(clause.heading + clause.text).lower()
@@ -178,6 +178,12 @@ class Retriever:
                             bool(dense)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
+
+    @staticmethod
+    def _applies_in(city: str | None, clause: Clause) -> bool:
+        """Asked about another city (上海垃圾分类罚多少), only national laws and that city's own texts apply."""
+        place = title_place(clause.meta.title)
+        return city is None or place is None or place[0] == city
 
     def warm_dense(self) -> None:
         """Open the vector store and copy its vectors into memory (a long-running process's warm-up)."""

@@ -90,7 +90,8 @@ def test_answered_with_the_right_clause(service, question, doc, ref, facts):
                                       "SELECT * FROM tasks", "开封市的GDP是多少",
                                       "这种做法罚多少",  # names nothing: its few words cannot make a share
                                       "到2030年河湖管理范围要达到多少",  # a law sets no target for a year
-                                      "环保局的办公电话是多少", "开封今天的空气质量指数是多少"])
+                                      "环保局的办公电话是多少", "开封今天的空气质量指数是多少",
+                                      "开封市生态环境局在哪条路上"])
 def test_not_found_when_the_sources_do_not_say(service, question):
     answer = service.answer(question)
     assert answer.status == "not_found" and not answer.citations

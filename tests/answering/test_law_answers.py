@@ -117,3 +117,8 @@ def test_a_number_of_days_asked_for_is_quoted_from_the_sentence_that_states_it(s
     answer = service.answer("河道管理单位换了，原单位要在多少天内向哪个部门报告")
     assert answer.status == "answered" and refs(answer)[0] == ("national-law", "第四条")
     assert "十五日内" in answer.answer
+
+
+def test_asked_about_another_city_only_national_laws_apply(service):
+    answer = service.answer("郑州在河道里清洗车辆怎么罚")
+    assert {doc for doc, _ in refs(answer)} == {"national-law"} and "五百元以下" in answer.answer

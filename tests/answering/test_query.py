@@ -31,6 +31,14 @@ def test_a_phone_number_or_todays_reading_is_a_datum_of_its_own(question, contac
     assert (q.asked_contact, q.live_data) == (contact, live)
 
 
+@pytest.mark.parametrize("question, place", [
+    ("市生态环境局在哪办公", True), ("马家河污水处理厂在哪条路上", True),
+    ("化工园区的设施要在哪年前配上", False), ("河湖的统一监督管理职责在哪个部门", False),
+])
+def test_where_a_place_is_is_a_datum_of_its_own(question, place):
+    assert analyse(question).asked_place == place
+
+
 def test_a_local_titles_site_is_a_place_not_its_topic():
     assert title_place(RESERVOIR.title) == ("信阳", "鲇鱼山水库")
     assert title_place(EXHAUST.title) == ("漯河", "")

@@ -94,7 +94,7 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                 chain = _chain(clause, penalty)
                 context = " ".join([p.text for p in chain] + [penalty.chapeau or ""]
                                    + ([_duty_text(duty, penalty)] if duty else []))
-                if conduct_words and not ctx.retriever.coverage(conduct_words, context):
+                if conduct_words and ctx.retriever.coverage(conduct_words, context) < 0.2:
                     continue  # its list matched the question's 罚多少, not the conduct asked about (炸鱼)
                 conduct = penalty.conduct or (_duty_text(duty, penalty) if duty else "")
                 fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, conduct)
