@@ -19,7 +19,7 @@ from kbase.answering.kinds.passages import answer_outline, answer_passages
 from kbase.answering.kinds.penalty import answer_penalty
 from kbase.answering.kinds.responsibility import answer_responsibility
 from kbase.answering.kinds.target import answer_target
-from kbase.answering.query import Query, analyse, clean, is_home, name_documents, title_place
+from kbase.answering.query import Query, analyse, clean, elsewhere, name_documents
 from kbase.answering.retrieve import Hit, visible_docs
 from kbase.answering.session import Session
 from kbase.model import Answer, Audience
@@ -105,10 +105,10 @@ class Answerer(Context):
             if not states_unit(q.asked_unit, hits[0].clause.text):
                 return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
             answer = answer_passages(self, q, hits)  # the clause states it, in a sentence the kind's answer left out
-        if answer is not None and q.asked_contact and not any(_CONTACT.search(c.quote) for c in answer.citations):
-            return not_found(self, q, "现有文件没有写明电话号码、网址等联系方式。", hits)
-        if answer is not None and q.asked_place and not any(_LOCATION.search(c.quote) for c in answer.citations):
-            return not_found(self, q, "现有文件没有写明具体地点或地址。", hits)
+        for asked, stated, datum in ((q.asked_contact, _CONTACT, "电话号码、网址等联系方式"),
+                                     (q.asked_place, _LOCATION, "具体地点或地址")):
+            if answer is not None and asked and not any(stated.search(c.quote) for c in answer.citations):
+                return not_found(self, q, f"现有文件没有写明{datum}。", hits)
         return answer or not_found(self, q, NOT_FOUND, hits)
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
@@ -158,10 +158,8 @@ _CONTACT = re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|https?://|www\.|@")
 def _scope_note(q: Query, answer: Answer) -> str | None:
     """Another city's rule leading an answer to a question that did not name that city says where it applies."""
     lead = answer.citations[0] if answer.citations else None
-    place = title_place(lead.title) if lead else None
-    if lead is None or place is None or is_home(lead.title) or lead.doc in q.named_docs:
-        return None
-    return f"注：《{lead.title}》是{place[0]}市的规定，只在{place[0]}市适用。"
+    city = elsewhere(lead.title, lead.doc, q) if lead else None
+    return f"注：《{lead.title}》是{city}市的规定，只在{city}市适用。" if city else None
 
 
 def _year_covered(q: Query, clause: Clause) -> bool:

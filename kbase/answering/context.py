@@ -68,7 +68,7 @@ class Context:
         the story told before it) needs more of its words."""
         settings = self.settings
         first = hit.dense_rank == 0  # the vector search's own best
-        if [w for w in self.retriever.unknown_topics(q.concepts) if any(w in part for part in q.asking)]:
+        if any(w in part for w in self.retriever.unknown_topics(q.concepts) for part in q.asking):
             return hit.coverage >= settings.unknown_topic_min_relevance or (
                 first and hit.coverage >= settings.unknown_topic_semantic_min_coverage)
         return self.vouched_by_words(q, hit) or (first and hit.coverage >= settings.semantic_first_min_coverage) or (

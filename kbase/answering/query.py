@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 
@@ -87,6 +87,7 @@ _TASK_NO = re.compile(r"任务\s*(\d{1,2})(?!\d)|第\s*(\d{1,2})\s*(?:项|条任
 _ARTICLE = re.compile(rf"第([{CN_DIGITS}\d]{{1,6}})条")
 _FOLLOW_UP = re.compile(r"^(那|那么|它|它们|这个|这项|该|其|此|上述|还有|另外)|呢[?？]?$")
 
+@lru_cache(maxsize=1024)  # asked of the same few titles for every clause of every search
 def title_place(title: str) -> tuple[str, str] | None:
     """(city, site) of a local text's title, the site empty unless it names a place (鲇鱼山水库, not 机动车和非道路移动
     机械排气污染); None for a national one."""
@@ -95,6 +96,14 @@ def title_place(title: str) -> tuple[str, str] | None:
         return None
     site = match.group(2)
     return match.group(1), site if _PLACE_NAME.search(site) else ""
+
+
+def elsewhere(title: str, doc: str, q: Query) -> str | None:
+    """The city of another city's text that the question does not name (its rules apply there only), else None."""
+    place = title_place(title)
+    if place is None or is_home(title) or doc in q.named_docs:
+        return None
+    return place[0]
 
 
 def is_home(title: str) -> bool:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from ingest.lexicon import vocabulary_forms, word_class
 from ingest.model import Clause
 from ingest.text import squash
-from kbase.answering.query import Concept, Query, is_home, title_place
+from kbase.answering.query import Concept, Query, elsewhere, is_home, title_place
 from kbase.model import Audience
 from kbase.store.embeddings import EmbeddingsUnavailable
 from kbase.store.versions import in_force
@@ -182,8 +182,10 @@ class Retriever:
     @staticmethod
     def _applies_in(city: str | None, clause: Clause) -> bool:
         """Asked about another city (上海垃圾分类罚多少), only national laws and that city's own texts apply."""
+        if city is None:
+            return True
         place = title_place(clause.meta.title)
-        return city is None or place is None or place[0] == city
+        return place is None or place[0] == city
 
     def warm_dense(self) -> None:
         """Open the vector store and copy its vectors into memory (a long-running process's warm-up)."""
@@ -213,10 +215,9 @@ class Retriever:
             fit *= 1.8 if is_law else 0.6
         elif q.plan_hint or q.kind in ("responsibility", "aggregate"):
             fit *= 1.6 if not is_law else 0.6
-        local = title_place(clause.meta.title) is not None
-        if local and is_home(clause.meta.title) and q.home_city:
+        if is_home(clause.meta.title) and q.home_city:
             fit *= 1.25  # "开封的河里能电鱼吗": the city's own rules before the national law
-        elif local and not is_home(clause.meta.title) and clause.doc not in q.named_docs:
+        elif elsewhere(clause.meta.title, clause.doc, q):
             fit *= 0.8  # another city's rules apply there only: asked without naming it, they come last
         if clause.ref == "序":
             fit *= 0.5

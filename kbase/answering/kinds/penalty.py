@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ingest.model import Clause, Penalty
 from kbase.answering.context import Context, cite
-from kbase.answering.query import Query, is_home, title_place
+from kbase.answering.query import Query, elsewhere, is_home
 from kbase.answering.retrieve import Hit
 from kbase.model import Answer, Citation
 
@@ -92,12 +92,11 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                     continue  # a sanction for not complying with the first one: it comes with its lead sentence
                 duty = via or _enforced(ctx, clause, penalty)
                 chain = _chain(clause, penalty)
-                context = " ".join([p.text for p in chain] + [penalty.chapeau or ""]
-                                   + ([_duty_text(duty, penalty)] if duty else []))
+                duty_text = _duty_text(duty, penalty) if duty else ""
+                context = " ".join([p.text for p in chain] + [penalty.chapeau or ""] + ([duty_text] if duty else []))
                 if conduct_words and ctx.retriever.coverage(conduct_words, context) < 0.2:
                     continue  # its list matched the question's 罚多少, not the conduct asked about (炸鱼)
-                conduct = penalty.conduct or (_duty_text(duty, penalty) if duty else "")
-                fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, conduct)
+                fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct or duty_text)
                 if not any(p.fines or p.detention for p in chain):
                     fit *= 0.6 if money else 0.75
                 if is_home(clause.meta.title) or clause.doc in q.named_docs:
@@ -110,7 +109,7 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
 
 def _applies(clause: Clause, q: Query) -> bool:
     """A national law applies everywhere; a local rule in its own city, or where the question names it."""
-    return title_place(clause.meta.title) is None or is_home(clause.meta.title) or clause.doc in q.named_docs
+    return elsewhere(clause.meta.title, clause.doc, q) is None
 
 
 def _enforced(ctx: Context, clause: Clause, penalty: Penalty) -> Clause | None:
