@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     absent_word_weight: float = Field(1.5, description="what a question's word weighs in the share when no document "
                                       "uses it and it names no thing (吵得, 挺大, 干活: how people talk, not a topic)")
 
+    answer_threshold: float | None = Field(None, description="the least probability of being right (the learned "
+                                           "model's) at which a drafted answer is given; unset = the operating point "
+                                           "chosen on held-out sets for at most 5% wrong answers (selective.json); "
+                                           "lower it for more answers and more wrong ones (a staff deployment may)")
+    related_min_probability: float = Field(0.25, description="below the threshold, a draft at least this likely is "
+                                           "offered as leads (related) rather than not_found")
+
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
     llm_api_key: str | None = None
