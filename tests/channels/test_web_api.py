@@ -146,6 +146,17 @@ def test_the_staff_login_sets_an_http_only_strict_cookie_and_logout_clears_it(we
         assert browser.get("/api/tasks").status_code == 401
 
 
+def test_the_citizen_page_answers_as_public_even_with_the_staff_cookie(web_server):
+    with httpx.Client(base_url=web_server.url, timeout=30) as browser:
+        assert browser.post("/staff", data={"token": STAFF_TOKEN}).status_code == 303 and browser.cookies
+        answer = browser.post("/api/ask", json={"question": INTERNAL_QUESTION}).json()
+        assert "test-internal" not in str(answer) and "青松化工园区涉气企业" not in str(answer)
+        assert browser.get("/api/clause", params={"doc": "test-internal", "ref": "一(一)1"}).status_code == 404
+        assert browser.get("/api/tasks").status_code == 200  # the staff page's own data still follows the cookie
+        with_header = browser.post("/api/ask", json={"question": INTERNAL_QUESTION}, headers=STAFF).json()
+        assert with_header["citations"][0]["doc"] == "test-internal"
+
+
 def test_the_timeline_is_staff_only_svg(client):
     assert client.get("/staff/timeline.svg").status_code == 401
     response = client.get("/staff/timeline.svg", headers=STAFF)
