@@ -29,11 +29,14 @@ UNSUBSCRIBE = ("取消订阅", "退订")
 LIST = ("我的订阅", "订阅列表")
 DONE = ("完成", "标记完成")
 HELP = ("帮助", "help", "?", "？")
-HELP_TEXT = ["直接发送问题即可，例如：开封市2025年PM2.5目标是多少？", "可以接着上一问追问，例如：那配合单位呢？"]
+SHOW = ("原文", "条款")
+HELP_TEXT = ["直接发送问题即可，例如：开封市2025年PM2.5目标是多少？", "可以接着上一问追问，例如：那配合单位呢？",
+             "原文 三(三)5 — 查看条款原文"]
 STAFF_HELP = ["工作人员命令：", "订阅提醒 市生态环境局 — 期限到前30天、7天和逾期时提醒",
               "取消订阅 [部门] — 不写部门即取消全部", "我的订阅 — 查看本会话的订阅",
               "完成 三(三)5 [2025-06-30] — 标记任务期限已完成（不再提醒）"]
 STAFF_ONLY = "抱歉，该命令仅限工作人员使用。"
+CLAUSE_MISSING = "未找到该条款，或您无权查看。"
 SLOW_DOWN = "请稍后再问：每位用户每分钟最多提问 {n} 次。"
 EMPTY = "请直接用文字提问，例如：开封市2025年PM2.5目标是多少？"
 
@@ -75,6 +78,11 @@ class ChatCore:
             return [EMPTY]
         if word.lower() in HELP:
             return [markdown.render_lines(HELP_TEXT + (STAFF_HELP if message.staff else []), "使用说明")]
+        if word in SHOW and rest.strip():
+            clause = await asyncio.to_thread(self.service.show, None, rest.strip(), message.audience)
+            if clause is None:
+                return [CLAUSE_MISSING]
+            return [markdown.render_lines(clause.text.splitlines(), f"《{clause.meta.title}》{clause.ref}")]
         if word in SUBSCRIBE + UNSUBSCRIBE + LIST + DONE:
             if not message.staff:
                 log.info("staff command refused channel=%s sender=%s", message.channel, message.sender)
