@@ -153,3 +153,16 @@ def _remind(env: dict, *args: str) -> list[dict]:
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_the_server_sends_due_digests_as_it_starts_and_a_cron_pass_after_it_sends_nothing_twice(server, fake_api,
+                                                                                                 wecom_env):
+    [confirmed] = ask(server, fake_api, STAFF_USER, "订阅提醒 水利局")
+    assert "已订阅「市水利局」" in confirmed
+    before = len(fake_api.texts(STAFF_USER))
+    june = {**wecom_env, "POLICYBOT_TODAY": "2025-06-25"}  # 水源地 due 2025-06-30: its 7-day reminder
+    with ServeProcess(june):  # a second server on the same data dir, started on that day
+        digest = fake_api.wait_until(lambda: [t for t in fake_api.texts(STAFF_USER)[before:] if "期限提醒" in t])
+    assert len(digest) == 1 and "三(二)1" in digest[0] and "7天内到期" in digest[0] and "还有5天" in digest[0]
+    assert _remind(june, "--json") == []
+    assert len([t for t in fake_api.texts(STAFF_USER)[before:] if "期限提醒" in t]) == 1
