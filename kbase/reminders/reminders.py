@@ -130,6 +130,9 @@ class Reminders:
             raise ReminderError(f"任务 {task.ref} 没有 {date} 这个期限。")
         return task, [day for day in dates if self.store.mark_done(task.doc, task.ref, day, by, channel)]
 
+    def done_marks(self):
+        return self.store.done_marks()
+
     def calendar(self, department: str, staff_url: str) -> tuple[str, bytes]:
         """The department's canonical name and its deadlines as an iCalendar feed."""
         unit = self.department(department)

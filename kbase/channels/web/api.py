@@ -86,7 +86,8 @@ def tasks_filter(dept: Annotated[ShortText | None, Blank, Query(description="ali
 
 @router.get("/api/tasks", dependencies=[Depends(require_staff)], responses=documented(400, 401),
             summary="staff only: `tasks --json` objects, each deadline with its status against today")
-async def tasks(web: Annotated[WebState, Depends(web_state)], filters: Annotated[dict, Depends(tasks_filter)]) -> list:
+async def tasks(request: Request, web: Annotated[WebState, Depends(web_state)],
+                filters: Annotated[dict, Depends(tasks_filter)]) -> list:
     found = await run_in_threadpool(filtered_tasks, web.service, **filters)
-    today = web.service.today()
-    return [task_json(task, today) for task in found]
+    today, done = web.service.today(), await run_in_threadpool(request.app.state.reminders.done_marks)
+    return [task_json(task, today, done) for task in found]

@@ -11,19 +11,23 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+import datetime as dt
+import hmac
+
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kbase.channels.staffchat.core import ChatCore
-from kbase.channels.web.auth import audience, is_staff_token
+from kbase.channels.web.auth import COOKIE, Bearer, audience, is_staff_token, require_staff
 from kbase.channels.web.errors import MESSAGES, WebError
 from kbase.reminders.reminders import Deliver, ReminderError, Reminders
 from kbase.service import Service
 from kbase.settings import Settings
 
 log = logging.getLogger("policybot.web")
-calendar_router = APIRouter()
+reminder_router = APIRouter()
 
 
 def feed_reader(request: Request, who: Annotated[str, Depends(audience)],
@@ -34,7 +38,7 @@ def feed_reader(request: Request, who: Annotated[str, Depends(audience)],
         raise WebError(401, MESSAGES[401], headers={"WWW-Authenticate": "Bearer"})
 
 
-@calendar_router.get("/calendar/{department}.ics", dependencies=[Depends(feed_reader)],
+@reminder_router.get("/calendar/{department}.ics", dependencies=[Depends(feed_reader)],
                      summary="staff only: the department's deadlines as an iCalendar feed")
 async def calendar(department: Annotated[str, Path(max_length=100)], request: Request) -> Response:
     reminders: Reminders = request.app.state.reminders
@@ -48,11 +52,38 @@ async def calendar(department: Annotated[str, Path(max_length=100)], request: Re
                     headers={"Content-Disposition": f"inline; filename*=UTF-8''{filename}"})
 
 
+class DoneRequest(BaseModel):
+    doc: str = Field(max_length=200)
+    ref: str = Field(max_length=100)
+    date: dt.date
+
+
+def token_label(request: Request, credentials: Bearer) -> str:
+    """Who marked it: the staff token's place in POLICYBOT_STAFF_TOKENS (one token per person), never the token."""
+    given = (credentials.credentials if credentials else None) or request.cookies.get(COOKIE) or ""
+    tokens = request.app.state.web.settings.staff_tokens
+    places = [n for n, known in enumerate(tokens, 1) if hmac.compare_digest(given.encode(), known.get_secret_value().encode())]
+    return f"网页令牌#{places[0]}" if places else "网页"
+
+
+@reminder_router.post("/api/done", dependencies=[Depends(require_staff)],
+                      summary="staff only: mark one deadline of a task done (no more reminders); who and when are kept")
+async def mark_done(body: DoneRequest, request: Request, by: Annotated[str, Depends(token_label)]) -> dict:
+    reminders: Reminders = request.app.state.reminders
+    try:
+        task, marked = await run_in_threadpool(reminders.mark_done, body.ref, by, "web", body.doc, body.date)
+    except ReminderError as exc:
+        raise WebError(404, str(exc)) from exc
+    mark = reminders.done_marks()[(task.doc, task.ref, body.date)]
+    log.info("deadline marked done id=%s by=%s new=%s", request.state.request_id, by, bool(marked))
+    return {"doc": task.doc, "ref": task.ref, "date": body.date.isoformat(), "done": {"by": mark.done_by, "at": mark.done_at}}
+
+
 def mount_chat_channels(app: FastAPI, settings: Settings, service: Service) -> dict[str, Deliver]:
     """Adds the configured channels' routes and the calendar; the channels that can deliver reminders."""
     reminders = Reminders(service)
     app.state.reminders = reminders
-    app.include_router(calendar_router)
+    app.include_router(reminder_router)
     core = ChatCore(settings, service, reminders)
     deliver: dict[str, Deliver] = {}
     if settings.wecom_enabled:
