@@ -98,6 +98,8 @@ class Settings(BaseSettings):
                                          "no message is there to answer")
     dingtalk_robot_code: str | None = Field(None, description="the robot's robotCode (usually the AppKey)")
     dingtalk_api_base_url: str = Field("https://api.dingtalk.com", description="DingTalk OpenAPI base (tests)")
+    dingtalk_stream: bool = Field(False, description="also receive robot messages in Stream mode (a WebSocket the "
+                                  "server opens to DingTalk: no public URL needed); needs the AppKey")
     dingtalk_staff_ids: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), description="DingTalk senderStaffId values with staff rights (comma-separated)")
     callback_max_age_seconds: int = Field(3600, description="a signed callback older or newer than this is refused")

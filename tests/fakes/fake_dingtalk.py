@@ -26,6 +26,8 @@ class FakeDingTalk(RecordingServer):
         super().__init__()
         self._ids = itertools.count(1)
         self.token: str | None = None
+        self.gateway_url: str | None = None  # a FakeStreamGateway's WebSocket address, for Stream mode
+        self.gateway_ticket = "stream-ticket-0001"
 
     def message(self, text: str, staff_id: str = "manager1234", private: bool = True, conversation: str = "cid-1",
                 msg_id: str | None = None) -> dict:
@@ -59,6 +61,11 @@ class FakeDingTalk(RecordingServer):
             if body.get("msgtype") not in ("text", "markdown") or not body.get(body["msgtype"]):
                 return 200, {"errcode": 40035, "errmsg": "缺少参数 msgtype"}
             return 200, {"errcode": 0, "errmsg": "ok"}
+        if request.path == "/v1.0/gateway/connections/open":
+            body = request.json()
+            if (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET) or not self.gateway_url:
+                return 401, {"code": "InvalidAuthentication", "message": "clientId or clientSecret"}
+            return 200, {"endpoint": self.gateway_url, "ticket": self.gateway_ticket}
         if request.path == "/v1.0/oauth2/accessToken":
             body = request.json()
             if (body.get("appKey"), body.get("appSecret")) != (APP_KEY, APP_SECRET):

@@ -1,5 +1,6 @@
-"""What `bot.py serve` adds beside the web pages: the WeCom and DingTalk callbacks (each when configured), the
-departments' calendar feeds, and the reminder schedule (APScheduler, in the server's event loop)."""
+"""What `bot.py serve` adds beside the web pages: the WeCom and DingTalk callbacks (each when configured; DingTalk's
+Stream mode too), the departments' calendar feeds, marking deadlines done, and the reminder schedule (APScheduler,
+in the server's event loop)."""
 from __future__ import annotations
 
 import asyncio
@@ -95,6 +96,10 @@ def mount_chat_channels(app: FastAPI, settings: Settings, service: Service) -> d
         from kbase.channels.dingtalk.callback import DingTalkChannel, build_router
         dingtalk = DingTalkChannel(settings, core)
         app.include_router(build_router(dingtalk))
+        if settings.dingtalk_stream:
+            if not dingtalk.client.can_send:
+                raise ValueError("DingTalk Stream mode needs POLICYBOT_DINGTALK_APP_KEY besides the AppSecret")
+            app.state.dingtalk_stream = dingtalk
         if dingtalk.client.can_send:
             deliver["dingtalk"] = lambda subscription, lines: dingtalk.deliver(subscription.target, lines)
         else:
@@ -103,11 +108,14 @@ def mount_chat_channels(app: FastAPI, settings: Settings, service: Service) -> d
 
 
 @contextlib.asynccontextmanager
-async def reminder_schedule(app: FastAPI):
-    """Runs a reminder pass on settings.reminder_schedule, and one as the server starts (catching up on a pass
+async def channel_lifespan(app: FastAPI):
+    """Starts DingTalk's Stream mode when configured. Runs a reminder pass on settings.reminder_schedule, and one as the server starts (catching up on a pass
     missed while it was down); a pass already claimed what it sends, so none is sent twice."""
     deliver: dict[str, Deliver] = app.state.deliver
     reminders: Reminders = app.state.reminders
+    if stream := getattr(app.state, "dingtalk_stream", None):
+        from kbase.channels.dingtalk.stream import start_stream
+        start_stream(stream)
     scheduler = None
     if deliver:
         settings: Settings = app.state.web.settings
