@@ -3,16 +3,14 @@ signs them, replies in the response body or through the sessionWebhook of a fake
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-from kbase.bench.webserver import REPO_DIR, ServeProcess
+from kbase.bench.webserver import ServeProcess
 from kbase.channels.dingtalk.client import MESSAGE_BYTES
+from tests.channels.conftest import remind
 from tests.fakes import fake_dingtalk
 from tests.fakes.fake_dingtalk import FakeDingTalk
 
@@ -27,12 +25,10 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def dingtalk_env(web_env, fake, tmp_path_factory, indexed_settings, corpus):
-    data_dir = tmp_path_factory.mktemp("dingtalk") / "data"
-    shutil.copytree(indexed_settings(corpus_dir=corpus).data_dir, data_dir)
+def dingtalk_env(web_env, fake, own_data_dir):
     env = web_env(public_questions_per_minute="1000", dingtalk_app_secret=fake_dingtalk.APP_SECRET,
                   dingtalk_app_key=fake_dingtalk.APP_KEY, dingtalk_api_base_url=fake.url, dingtalk_staff_ids=STAFF_ID)
-    return {**env, "POLICYBOT_DATA_DIR": str(data_dir)}
+    return {**env, "POLICYBOT_DATA_DIR": str(own_data_dir)}
 
 
 @pytest.fixture(scope="module")
@@ -104,20 +100,14 @@ def test_subscriptions_are_staff_only_and_reminders_go_out_through_the_robot_api
     assert "仅限工作人员" in answer(server, fake, "订阅提醒 市生态环境局", staff_id=OTHER_ID)
     assert "已订阅「市生态环境局」" in answer(server, fake, "订阅提醒 市生态环境局")
     assert "已订阅「市水利局」" in answer(server, fake, "订阅提醒 市水利局", private=False, conversation="cid-group")
-    sent = _remind(dingtalk_env, "--json")
+    sent = remind(dingtalk_env)
     assert [(r["department"], r["ref"], r["threshold"]) for r in sent] == [("市生态环境局", "一(一)1", "overdue")]
     [reminder] = fake.robot_sends()
     assert reminder["userIds"] == [STAFF_ID] and "一(一)1" in reminder["msgParam"]["text"]
-    assert _remind(dingtalk_env, "--json") == [] and len(fake.robot_sends()) == 1
-    june = _remind({**dingtalk_env, "POLICYBOT_TODAY": "2025-06-25"}, "--json")  # 水源地 due 2025-06-30
+    assert remind(dingtalk_env) == [] and len(fake.robot_sends()) == 1
+    june = remind({**dingtalk_env, "POLICYBOT_TODAY": "2025-06-25"})  # 水源地 due 2025-06-30
     assert sorted((r["department"], r["ref"], r["threshold"]) for r in june) == [
         ("市水利局", "三(二)1", "7d"), ("市生态环境局", "三(二)1", "7d")]
     to_group = [s for s in fake.robot_sends() if s.get("openConversationId") == "cid-group"]
     assert len(to_group) == 1 and "市水利局" in to_group[0]["msgParam"]["text"]
 
-
-def _remind(env: dict, *args: str) -> list[dict]:
-    result = subprocess.run([sys.executable, "bot.py", "remind", *args], cwd=REPO_DIR, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)

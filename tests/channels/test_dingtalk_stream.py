@@ -3,8 +3,6 @@ gateway on 127.0.0.1 (DINGTALK_OPENAPI_ENDPOINT), receives robot messages over t
 answers through each message's sessionWebhook at the fake DingTalk."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from kbase.bench.webserver import ServeProcess
@@ -23,14 +21,12 @@ def fake():
 
 
 @pytest.fixture(scope="module")
-def server(web_env, fake, tmp_path_factory, indexed_settings, corpus):
+def server(web_env, fake, own_data_dir):
     api, gateway = fake
-    data_dir = tmp_path_factory.mktemp("stream") / "data"
-    shutil.copytree(indexed_settings(corpus_dir=corpus).data_dir, data_dir)
     env = web_env(public_questions_per_minute="1000", dingtalk_app_secret=fake_dingtalk.APP_SECRET,
                   dingtalk_app_key=fake_dingtalk.APP_KEY, dingtalk_api_base_url=api.url, dingtalk_staff_ids=STAFF_ID,
                   dingtalk_stream="true")
-    with ServeProcess({**env, "POLICYBOT_DATA_DIR": str(data_dir), "DINGTALK_OPENAPI_ENDPOINT": api.url}) as running:
+    with ServeProcess({**env, "POLICYBOT_DATA_DIR": str(own_data_dir), "DINGTALK_OPENAPI_ENDPOINT": api.url}) as running:
         api.wait_until(lambda: gateway.connected)
         yield running
 

@@ -2,32 +2,26 @@
 show it, and it is not reminded. A server and data dir of its own, so the mark meets no other test."""
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
 
-from kbase.bench.webserver import REPO_DIR, ServeProcess
-from tests.channels.conftest import STAFF_TOKEN
+from kbase.bench.webserver import ServeProcess
+from tests.channels.conftest import STAFF_TOKEN, remind
 
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 INSPECTION = {"doc": "test-internal", "ref": "一(一)1", "date": "2024-09-30"}
 
 
 @pytest.fixture(scope="module")
-def env(web_env, tmp_path_factory, indexed_settings, corpus):
-    data_dir = tmp_path_factory.mktemp("done") / "data"
-    shutil.copytree(indexed_settings(corpus_dir=corpus).data_dir, data_dir)
-    return {**web_env(), "POLICYBOT_DATA_DIR": str(data_dir),
+def env(web_env, own_data_dir):
+    return {**web_env(), "POLICYBOT_DATA_DIR": str(own_data_dir),
             "POLICYBOT_STAFF_TOKENS": f"someone-elses-token-000000000,{STAFF_TOKEN}"}
 
 
 def test_a_deadline_marked_done_on_the_staff_page_shows_as_done_and_is_not_reminded(env):
-    preview = _remind(env)
+    preview = remind(env, "--department", "市生态环境局")
     assert ("一(一)1", "2024-09-30") in [(r["ref"], r["date"]) for r in preview]
     with ServeProcess(env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         assert client.post("/api/done", json=INSPECTION).status_code == 401
@@ -46,11 +40,5 @@ def test_a_deadline_marked_done_on_the_staff_page_shows_as_done_and_is_not_remin
         assert [t.split(" · ")[0] for t in tooltips if "一(一)1" in t and "已完成" in t] == ["市生态环境局"]  # its lead
         feed = client.get("/calendar/市生态环境局.ics", headers=STAFF).text.replace("\r\n ", "")
         assert "【已完成】一(一)1" in feed and "网页令牌#2" in feed
-    assert ("一(一)1", "2024-09-30") not in [(r["ref"], r["date"]) for r in _remind(env)]
+    assert ("一(一)1", "2024-09-30") not in [(r["ref"], r["date"]) for r in remind(env, "--department", "市生态环境局")]
 
-
-def _remind(env: dict) -> list[dict]:
-    result = subprocess.run([sys.executable, "bot.py", "remind", "--json", "--department", "市生态环境局"],
-                            cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)

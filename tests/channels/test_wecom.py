@@ -3,17 +3,13 @@ as WeCom's published scheme says, and its replies sent to a fake WeCom API on 12
 from __future__ import annotations
 
 import itertools
-import json
-import shutil
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
-from kbase.bench.webserver import REPO_DIR, ServeProcess
-from tests.channels.conftest import STAFF_TOKEN
+from kbase.bench.webserver import ServeProcess
+from tests.channels.conftest import STAFF_TOKEN, remind
 from tests.fakes import fake_wecom
 from tests.fakes.fake_wecom import FakeWeComApi, callback, text_message_xml
 
@@ -29,14 +25,11 @@ def fake_api():
 
 
 @pytest.fixture(scope="module")
-def wecom_env(web_env, fake_api, tmp_path_factory, indexed_settings, corpus):
-    """A data dir of this module's own (its reminders must not meet other servers'), the index copied in."""
-    data_dir = tmp_path_factory.mktemp("wecom") / "data"
-    shutil.copytree(indexed_settings(corpus_dir=corpus).data_dir, data_dir)
+def wecom_env(web_env, fake_api, own_data_dir):
     env = web_env(public_questions_per_minute="1000", wecom_corp_id=fake_wecom.CORP_ID,
                   wecom_agent_id=str(fake_wecom.AGENT_ID), wecom_secret=fake_wecom.SECRET, wecom_token=fake_wecom.TOKEN,
                   wecom_aes_key=fake_wecom.AES_KEY, wecom_api_base_url=fake_api.url, wecom_staff_ids=STAFF_USER)
-    return {**env, "POLICYBOT_DATA_DIR": str(data_dir)}
+    return {**env, "POLICYBOT_DATA_DIR": str(own_data_dir)}
 
 
 @pytest.fixture(scope="module")
@@ -132,14 +125,14 @@ def test_staff_subscribe_remind_sends_each_reminder_once_and_the_public_cannot_s
     [listed] = ask(server, fake_api, STAFF_USER, "我的订阅")
     assert "市生态环境局" in listed
     before = len(fake_api.texts(STAFF_USER))
-    dry = _remind(wecom_env, "--dry-run", "--json")
+    dry = remind(wecom_env, "--dry-run")
     assert [(r["ref"], r["threshold"]) for r in dry] == [("一(一)1", "overdue")]  # the internal task, due 2024-09-30
     assert len(fake_api.texts(STAFF_USER)) == before  # a dry run sends nothing
-    sent = _remind(wecom_env, "--json")
+    sent = remind(wecom_env)
     assert sent == dry
     digest = fake_api.wait_until(lambda: fake_api.texts(STAFF_USER)[before:])
     assert "一(一)1" in digest[0] and "已逾期" in digest[0] and "青松化工园区涉气企业" in digest[0]
-    assert _remind(wecom_env, "--json") == []  # already sent: nothing twice
+    assert remind(wecom_env) == []  # already sent: nothing twice
     [done] = ask(server, fake_api, STAFF_USER, "完成 一(一)1")
     assert "已标记完成" in done and "2024-09-30" in done
     calendar = httpx.get(f"{server.url}/calendar/市生态环境局.ics", params={"token": STAFF_TOKEN})
@@ -147,22 +140,3 @@ def test_staff_subscribe_remind_sends_each_reminder_once_and_the_public_cannot_s
     [ended] = ask(server, fake_api, STAFF_USER, "取消订阅")
     assert "已取消订阅：市生态环境局" in ended
 
-
-def _remind(env: dict, *args: str) -> list[dict]:
-    result = subprocess.run([sys.executable, "bot.py", "remind", *args], cwd=REPO_DIR, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_the_server_sends_due_digests_as_it_starts_and_a_cron_pass_after_it_sends_nothing_twice(server, fake_api,
-                                                                                                 wecom_env):
-    [confirmed] = ask(server, fake_api, STAFF_USER, "订阅提醒 水利局")
-    assert "已订阅「市水利局」" in confirmed
-    before = len(fake_api.texts(STAFF_USER))
-    june = {**wecom_env, "POLICYBOT_TODAY": "2025-06-25"}  # 水源地 due 2025-06-30: its 7-day reminder
-    with ServeProcess(june):  # a second server on the same data dir, started on that day
-        digest = fake_api.wait_until(lambda: [t for t in fake_api.texts(STAFF_USER)[before:] if "期限提醒" in t])
-    assert len(digest) == 1 and "三(二)1" in digest[0] and "7天内到期" in digest[0] and "还有5天" in digest[0]
-    assert _remind(june, "--json") == []
-    assert len([t for t in fake_api.texts(STAFF_USER)[before:] if "期限提醒" in t]) == 1

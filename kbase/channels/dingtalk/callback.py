@@ -14,18 +14,17 @@ import hmac
 import json
 import logging
 import time
-from collections import OrderedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from kbase.channels.dingtalk.client import GROUP_PREFIX, MESSAGE_BYTES, DingTalkClient, markdown_message
 from kbase.channels.staffchat.core import ChatCore, Incoming
-from kbase.channels.staffchat.markdown import render_lines, split_utf8
+from kbase.channels.staffchat.inbox import Background, SeenMessages
+from kbase.channels.staffchat.markdown import split_utf8
 from kbase.settings import Settings
 
 log = logging.getLogger("policybot.dingtalk")
-REMEMBERED_MESSAGES = 10_000
 PRIVATE_CHAT = "1"
 
 
@@ -40,8 +39,8 @@ class DingTalkChannel:
         self.core = core
         self.secret = settings.dingtalk_app_secret.get_secret_value()
         self.client = DingTalkClient(settings)
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._replies: set[asyncio.Task] = set()
+        self.seen = SeenMessages()  # msgIds: replays and DingTalk's own retries are not answered twice
+        self.background = Background()
 
     def signed(self, timestamp: str | None, sign: str | None) -> str | None:
         """Why the callback is refused, or None when DingTalk sent it."""
@@ -53,22 +52,6 @@ class DingTalkChannel:
             return "stale timestamp"
         return None
 
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._seen:
-            return False
-        self._seen[message_id] = None
-        if len(self._seen) > REMEMBERED_MESSAGES:
-            self._seen.popitem(last=False)
-        return True
-
-    def deliver(self, target: str, lines: list[str]) -> bool:
-        """A reminder digest to a user or a group (the reminders' Deliver for this channel; blocking)."""
-        return self.client.send(target, render_lines(lines))
-
-    def reply_later(self, webhook: str, parts: list[str]) -> None:
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(self.client.reply, webhook, parts))
-        self._replies.add(task)
-        task.add_done_callback(self._replies.discard)
 
 
 def incoming(body: dict, staff_ids: frozenset[str]) -> Incoming:
@@ -101,7 +84,7 @@ def build_router(channel: DingTalkChannel) -> APIRouter:
         except (ValueError, TypeError, AttributeError) as exc:
             log.warning("dingtalk callback refused id=%s status=400: %s", request_id, type(exc).__name__)
             return JSONResponse({"error": "bad request"}, status_code=400)
-        if not channel.first_time(str(body.get("msgId") or f"{request.headers['timestamp']}:{message.sender}")):
+        if not channel.seen.first_time(str(body.get("msgId") or f"{request.headers['timestamp']}:{message.sender}")):
             log.warning("dingtalk message seen before id=%s: not answered again", request_id)
             return JSONResponse({})
         log.info("dingtalk message id=%s sender=%s private=%s", request_id, message.sender, message.private)
@@ -113,7 +96,7 @@ def build_router(channel: DingTalkChannel) -> APIRouter:
         parts = [part for reply in replies for part in split_utf8(reply, MESSAGE_BYTES)]
         webhook = body.get("sessionWebhook")
         if len(parts) > 1 and isinstance(webhook, str) and webhook.startswith(("https://", "http://")):
-            channel.reply_later(webhook, parts)
+            channel.background.spawn(asyncio.to_thread(channel.client.reply, webhook, parts))
             return JSONResponse({})
         return JSONResponse(markdown_message(parts[0]) if parts else {})
 

@@ -32,7 +32,7 @@ class _RobotMessages(dingtalk_stream.ChatbotHandler):
         except (ValueError, TypeError, AttributeError) as exc:
             log.warning("dingtalk stream message refused: %s", type(exc).__name__)
             return AckMessage.STATUS_BAD_REQUEST, "bad message"
-        if not self.channel.first_time(str(body.get("msgId") or callback.headers.message_id)):
+        if not self.channel.seen.first_time(str(body.get("msgId") or callback.headers.message_id)):
             log.warning("dingtalk stream message seen before: not answered again")
             return AckMessage.STATUS_OK, "OK"
         log.info("dingtalk stream message sender=%s private=%s", message.sender, message.private)

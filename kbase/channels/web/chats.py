@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kbase.channels.staffchat.core import ChatCore
+from kbase.channels.staffchat.delivery import deliverers
 from kbase.channels.web.auth import COOKIE, Bearer, audience, is_staff_token, require_staff
 from kbase.channels.web.errors import MESSAGES, WebError
 from kbase.reminders.reminders import Deliver, ReminderError, Reminders
@@ -85,12 +86,9 @@ def mount_chat_channels(app: FastAPI, settings: Settings, service: Service) -> d
     app.state.reminders = reminders
     app.include_router(reminder_router)
     core = ChatCore(settings, service, reminders)
-    deliver: dict[str, Deliver] = {}
     if settings.wecom_enabled:
         from kbase.channels.wecom.callback import WeComChannel, build_router
-        wecom = WeComChannel(settings, core)
-        app.include_router(build_router(wecom))
-        deliver["wecom"] = lambda subscription, lines: wecom.deliver(subscription.target, lines)
+        app.include_router(build_router(WeComChannel(settings, core)))
     if settings.dingtalk_enabled:
         from kbase.channels.dingtalk.callback import DingTalkChannel, build_router
         dingtalk = DingTalkChannel(settings, core)
@@ -99,11 +97,9 @@ def mount_chat_channels(app: FastAPI, settings: Settings, service: Service) -> d
             if not dingtalk.client.can_send:
                 raise ValueError("DingTalk Stream mode needs POLICYBOT_DINGTALK_APP_KEY besides the AppSecret")
             app.state.dingtalk_stream = dingtalk
-        if dingtalk.client.can_send:
-            deliver["dingtalk"] = lambda subscription, lines: dingtalk.deliver(subscription.target, lines)
-        else:
+        if not dingtalk.client.can_send:
             log.warning("DingTalk reminders are not sent: set POLICYBOT_DINGTALK_APP_KEY to send them")
-    return deliver
+    return deliverers(settings)
 
 
 @contextlib.asynccontextmanager

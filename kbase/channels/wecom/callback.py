@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,11 +20,11 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from kbase.channels.staffchat.core import ChatCore, Incoming
+from kbase.channels.staffchat.inbox import Background, SeenMessages
 from kbase.channels.wecom.client import WeComClient
 from kbase.settings import Settings
 
 log = logging.getLogger("policybot.wecom")
-REMEMBERED_MESSAGES = 10_000  # MsgIds kept to refuse replays and WeCom's own retries
 Signed = Annotated[str, Query(max_length=128)]
 
 
@@ -36,24 +35,11 @@ class WeComChannel:
         self.crypto = WeChatCrypto(settings.wecom_token.get_secret_value(), settings.wecom_aes_key.get_secret_value(),
                                    settings.wecom_corp_id)
         self.client = WeComClient(settings)
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._replies: set[asyncio.Task] = set()  # referenced until done, so none is collected mid-way
+        self.seen = SeenMessages()  # MsgIds: replays and WeCom's own retries are not answered twice
+        self.background = Background()
 
     def fresh(self, timestamp: str) -> bool:
         return timestamp.isdigit() and abs(time.time() - int(timestamp)) <= self.settings.callback_max_age_seconds
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._seen:
-            return False
-        self._seen[message_id] = None
-        if len(self._seen) > REMEMBERED_MESSAGES:
-            self._seen.popitem(last=False)
-        return True
-
-    def deliver(self, user_id: str, lines: list[str]) -> bool:
-        """A reminder digest to one user (the reminders' Deliver for this channel; blocking)."""
-        from kbase.channels.staffchat.markdown import render_lines
-        return self.client.send_markdown_parts(user_id, render_lines(lines))
 
     async def answer(self, message: Incoming) -> None:
         try:
@@ -63,10 +49,6 @@ class WeComChannel:
         except Exception:  # a reply that fails must not take the server with it
             log.exception("wecom reply failed user=%s", message.sender)
 
-    def reply_later(self, message: Incoming) -> None:
-        task = asyncio.get_running_loop().create_task(self.answer(message))
-        self._replies.add(task)
-        task.add_done_callback(self._replies.discard)
 
 
 def refused(status: int, reason: str, request: Request) -> PlainTextResponse:
@@ -105,14 +87,15 @@ def build_router(channel: WeComChannel) -> APIRouter:
         except Exception as exc:
             return refused(400, f"message does not parse ({type(exc).__name__})", request)
         message_id = str(getattr(message, "id", None) or f"{msg_signature}:{nonce}")
-        if not channel.first_time(message_id):  # 200, so WeCom stops retrying; nothing is answered twice
+        if not channel.seen.first_time(message_id):  # 200, so WeCom stops retrying; nothing is answered twice
             return refused(200, "message seen before (a replay or WeCom's retry)", request)
         sender = str(message.source or "")
         if message.type == "event" or not sender:
             return PlainTextResponse("")
         log.info("wecom message id=%s user=%s type=%s", request.state.request_id, sender, message.type)
         text = message.content if message.type == "text" else ""  # an image or voice gets "please type"
-        channel.reply_later(Incoming("wecom", sender, sender, text, True, channel.settings.wecom_staff_ids))
+        channel.background.spawn(channel.answer(Incoming("wecom", sender, sender, text, True,
+                                                          channel.settings.wecom_staff_ids)))
         return PlainTextResponse("")
 
     return router
