@@ -88,7 +88,7 @@ class ChatCore:
                 log.info("staff command refused channel=%s sender=%s", message.channel, message.sender)
                 return [STAFF_ONLY]
             try:
-                return [await asyncio.to_thread(self._command, message, word, rest.strip())]
+                return [await asyncio.to_thread(self.command, message, word, rest.strip())]
             except ReminderError as exc:
                 return [str(exc)]
         return [await self._answer(message, text)]
@@ -105,7 +105,7 @@ class ChatCore:
                  message.sender, audience, answer.status, len(answer.citations), (time.monotonic() - started) * 1000)
         return markdown.render_answer(answer)
 
-    def _command(self, message: Incoming, word: str, argument: str) -> str:
+    def command(self, message: Incoming, word: str, argument: str) -> str:
         """A reminder command (staff only); runs in a worker thread: it writes SQLite."""
         channel, target, by = message.channel, message.conversation, message.sender
         if word in SUBSCRIBE:
