@@ -32,8 +32,12 @@ class WeComChannel:
     def __init__(self, settings: Settings, core: ChatCore):
         self.settings = settings
         self.core = core
-        self.crypto = WeChatCrypto(settings.wecom_token.get_secret_value(), settings.wecom_aes_key.get_secret_value(),
-                                   settings.wecom_corp_id)
+        if not (settings.wecom_secret and settings.wecom_agent_id):
+            raise ValueError("企业微信回复需要 POLICYBOT_WECOM_SECRET 和 POLICYBOT_WECOM_AGENT_ID")
+        aes_key = settings.wecom_aes_key.get_secret_value()
+        if len(aes_key) != 43:  # wechatpy would stop on an assert
+            raise ValueError("POLICYBOT_WECOM_AES_KEY 应为企业微信生成的 43 个字符的 EncodingAESKey")
+        self.crypto = WeChatCrypto(settings.wecom_token.get_secret_value(), aes_key, settings.wecom_corp_id)
         self.client = WeComClient(settings)
         self.seen = SeenMessages()  # MsgIds: replays and WeCom's own retries are not answered twice
         self.background = Background()
