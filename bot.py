@@ -280,11 +280,11 @@ def calendar(ctx, department: str) -> None:
     from urllib.parse import quote
 
     from kbase.reminders.reminders import ReminderError, Reminders
+    from kbase.reminders.store import ReminderStoreError
     service = _service(ctx)
-    reminders = Reminders(service)
     try:
-        _, feed = reminders.calendar(department, ctx.obj.public_url.rstrip("/") + "/staff?dept=" + quote(department))
-    except ReminderError as exc:
+        _, feed = Reminders(service).calendar(department, ctx.obj.public_url.rstrip("/") + "/staff?dept=" + quote(department))
+    except (ReminderError, ReminderStoreError) as exc:
         raise click.ClickException(str(exc)) from exc
     sys.stdout.buffer.write(feed)
     sys.stdout.flush()
