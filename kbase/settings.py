@@ -123,18 +123,11 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("staff_tokens", "web_cors_origins", mode="before")
+    @field_validator("staff_tokens", "web_cors_origins", "wecom_staff_ids", "dingtalk_staff_ids", mode="before")
     @classmethod
     def _split_list(cls, value):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("wecom_staff_ids", "dingtalk_staff_ids", mode="before")
-    @classmethod
-    def _split_names(cls, value):
-        if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("today", mode="before")
