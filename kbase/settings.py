@@ -91,6 +91,31 @@ class Settings(BaseSettings):
     web_root_path: str = Field("", description="the path prefix a reverse proxy serves the app under, e.g. /policybot")
     web_max_sessions: int = Field(10000, description="follow-up sessions kept at once; the least recently used go first")
 
+    # staff chat channels (WeCom, DingTalk), deadline reminders and calendar feeds
+    wecom_corp_id: str | None = Field(None, description="the WeCom (企业微信) corp id")
+    wecom_agent_id: int | None = Field(None, description="the WeCom application's AgentId")
+    wecom_secret: SecretStr | None = Field(None, description="the application's Secret (fetches access tokens)")
+    wecom_token: SecretStr | None = Field(None, description="the callback's Token (signatures)")
+    wecom_aes_key: SecretStr | None = Field(None, description="the callback's EncodingAESKey (43 characters)")
+    wecom_api_base_url: str = Field("https://qyapi.weixin.qq.com", description="WeCom API base (proxies, tests)")
+    wecom_staff_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="WeCom user ids with staff rights (comma-separated)")
+    dingtalk_app_secret: SecretStr | None = Field(None, description="the DingTalk robot's AppSecret (checks `sign`)")
+    dingtalk_app_key: str | None = Field(None, description="the robot's AppKey: needed to send reminders, which "
+                                         "no message is there to answer")
+    dingtalk_robot_code: str | None = Field(None, description="the robot's robotCode (usually the AppKey)")
+    dingtalk_api_base_url: str = Field("https://api.dingtalk.com", description="DingTalk OpenAPI base (tests)")
+    dingtalk_stream: bool = Field(False, description="also receive robot messages in Stream mode (a WebSocket the "
+                                  "server opens to DingTalk: no public URL needed); needs the AppKey")
+    dingtalk_staff_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="DingTalk senderStaffId values with staff rights (comma-separated)")
+    callback_max_age_seconds: int = Field(3600, description="a signed callback older or newer than this is refused")
+    reminder_schedule: str = Field("0 9 * * *", description="when `bot.py serve` sends reminder digests (crontab); "
+                                   "it also sends one pass shortly after it starts")
+    reminder_timezone: str = Field("Asia/Shanghai", description="the time zone of reminder_schedule")
+    public_url: str = Field("http://127.0.0.1:8000", description="where people reach `bot.py serve`: links in "
+                            "reminders and calendar feeds")
+
     chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")
     chroma_port: int = 8000
 
@@ -105,7 +130,7 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("staff_tokens", "web_cors_origins", mode="before")
+    @field_validator("staff_tokens", "web_cors_origins", "wecom_staff_ids", "dingtalk_staff_ids", mode="before")
     @classmethod
     def _split_list(cls, value):
         if isinstance(value, str):
@@ -119,6 +144,14 @@ class Settings(BaseSettings):
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_app_secret)
 
     @property
     def llm_enabled(self) -> bool:

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from kbase.channels.web.app import build_app
+from kbase.reminders.store import ReminderStoreError
 from kbase.service import Service
 from kbase.settings import Settings
 
@@ -38,7 +39,12 @@ def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> in
     except KeyboardInterrupt:
         return 0
     trusted = settings.web_trusted_proxies
-    config = uvicorn.Config(build_app(settings, service), host=host, port=port, log_level="info",
+    try:
+        app = build_app(settings, service)
+    except (ReminderStoreError, ValueError) as exc:  # the reminders' file, or a channel configured by halves
+        print(f"无法启动：{exc}", file=sys.stderr, flush=True)
+        return 1
+    config = uvicorn.Config(app, host=host, port=port, log_level="info",
                             access_log=False,  # its lines carry query strings and addresses; Guard logs ids instead
                             proxy_headers=bool(trusted), forwarded_allow_ips=trusted, server_header=False,
                             root_path=settings.web_root_path)
