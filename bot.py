@@ -211,8 +211,9 @@ def eval_command(ctx, questions_file: str, mode: str, baseline: bool, verbose: b
 @click.pass_context
 def bench(ctx, quick: bool) -> None:
     """Startup, warm ms per question and peak RSS, side by side with a naive LangChain baseline."""
-    from kbase.bench.run import QUESTIONS, format_table, run_bench
-    click.echo(format_table(run_bench(ctx.obj, QUESTIONS, quick=quick)))
+    from kbase.bench.compare import format_table, run_bench
+    from kbase.bench.questions import bench_questions
+    click.echo(format_table(run_bench(ctx.obj, bench_questions()[:3] if quick else bench_questions(), quick=quick)))
 
 
 @cli.command()

