@@ -170,7 +170,7 @@ def test_the_calendar_feed_parses_back_with_every_deadline_of_the_department(rem
 
 def test_remind_json_follows_the_contract(indexed_settings):
     settings = indexed_settings()
-    env = {"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_EMBEDDINGS": "none",
+    env = {"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_EMBEDDINGS": settings.embeddings,
            "POLICYBOT_TODAY": "2025-12-26"}
     result = CliRunner().invoke(cli, ["remind", "--json", "--department", "环保局"], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
