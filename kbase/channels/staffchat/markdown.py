@@ -21,7 +21,8 @@ def render_answer(answer: Answer) -> str:
     citations = answer.citations or answer.related
     if citations:
         lines.append("")
-        lines.append("**出处**" if answer.citations else "**相关条款**")
+        leads = answer.status == "related" or not answer.citations
+        lines.append("**相关条款（不是答案，仅供参考）**" if leads else "**出处**")
     for n, c in enumerate(citations, 1):
         heading = f" {plain(c.heading)}" if c.heading and c.heading != c.ref else ""
         lines.append(f"{n}. 《{plain(c.title)}》{plain(c.ref)}{heading}")
