@@ -129,7 +129,10 @@ def server_settings(server: ChromaServer, data_dir: Path, corpus: Path) -> Setti
 def child_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "TELEGRAM_"))}
     env.update(POLICYBOT_DATA_DIR=str(settings.data_dir), POLICYBOT_CORPUS_DIR=str(settings.corpus_dir),
-               POLICYBOT_EMBEDDINGS=settings.embeddings, POLICYBOT_TODAY="2025-01-01")
+               POLICYBOT_EMBEDDINGS=settings.embeddings, POLICYBOT_TODAY="2025-01-01",
+               # what is tested is where the vectors come from, on a corpus too small for the learned decision's
+               # figures: every draft whose quotes state what was asked is given
+               POLICYBOT_ANSWER_THRESHOLD="0")
     if settings.chroma_host:
         env.update(POLICYBOT_CHROMA_HOST=settings.chroma_host, POLICYBOT_CHROMA_PORT=str(settings.chroma_port))
     return env
