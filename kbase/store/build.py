@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import secrets
 import time
@@ -28,17 +29,22 @@ from kbase.store.builds import (
 from kbase.store.bundled_vectors import passage_hash, read_vectors
 from kbase.store.chroma import drop_server_collections, open_vectors, server_collection_name, server_of, store_id
 from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
+from kbase.store.integrity import DamagedBuild, record_files
 from kbase.store.index import (
     INDEX_FORMAT,
     WINDOW_CHARS,
     Index,
     Passage,
     import_bm25s,
+    is_intact,
+    last_good_build,
     open_index,
     passage_text,
     passages,
 )
 from kbase.store.sources import load_sources, parse_sources
+
+log = logging.getLogger(__name__)
 
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
 WRITE_BATCH = 1000  # passages per write to Chroma (below its maximum batch size)
@@ -68,16 +74,34 @@ def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], do
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
-    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for."""
+    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for. A damaged
+    serving build (kbase.store.integrity) gives way to a kept intact build of the same sources, else to a rebuild,
+    with one log line saying which."""
     _keep_dictionary(settings)
     sources = load_sources(settings)
     wanted = sources_fingerprint(settings, sources)
-    if not rebuild and (index := open_index(settings, wanted)):
-        return index
-    with builder_lock(index_root(settings)):
-        if not rebuild and (index := open_index(settings, wanted)):  # built by another process while we waited
-            return index
-        return _build_sources(settings, sources, wanted, progress)
+    damage = None
+    if not rebuild:
+        try:
+            if index := open_index(settings, wanted):
+                return index
+        except DamagedBuild as exc:
+            damage = exc
+    root = index_root(settings)
+    with builder_lock(root):
+        if not rebuild:
+            try:
+                if index := open_index(settings, wanted):  # built by another process while we waited
+                    return index
+            except DamagedBuild as exc:
+                damage = exc
+            if damage and (kept := last_good_build(settings, wanted)):
+                log.warning("%s；改用保留的上一版完好索引 %s。", damage, kept.path.name)
+                point_current(root, kept.path.name)
+                return kept
+        if damage:
+            log.warning("%s；正在从源文件重建索引。", damage)
+        return build_sources(settings, sources, wanted, progress)
 
 
 def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) -> str:
@@ -93,7 +117,7 @@ def index_transaction(settings: Settings) -> Iterator[Callable[..., Index]]:
     a process killed in between leaves the old sources, and the next reader rebuilds to match them."""
     _keep_dictionary(settings)
     with builder_lock(index_root(settings)):
-        yield lambda sources, progress=None: _build_sources(settings, sources, sources_fingerprint(settings, sources),
+        yield lambda sources, progress=None: build_sources(settings, sources, sources_fingerprint(settings, sources),
                                                             progress)
 
 
@@ -102,7 +126,7 @@ def _keep_dictionary(settings: Settings) -> None:
     keep_dictionary_in(Path(settings.data_dir) / "cache")  # the tokenizer of builds and of questions alike
 
 
-def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
+def build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
                    progress: Progress | None) -> Index:
     from ingest.ledger import extract_tasks
     from ingest.lexicon import tokenize
@@ -153,6 +177,7 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {
+        "files": record_files(work),  # what opening checks: a damaged build is never used
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
         "dim": dim, **({"chroma": remote} if remote else {}),
@@ -162,13 +187,23 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
     })
     final = root / f"{BUILD}{name}"
     os.rename(work, final)
-    previous = current_name(root)
+    previous = _worth_keeping(root)
     point_current(root, final.name)
     remove_entries(root, keep=lambda entry: entry in (final.name, previous))  # readers may still hold the previous one
     if server is not None:
         drop_server_collections(root, server, keep=(final.name, previous))
     say(f"索引已建好：{len(clauses)} 个条款，{len(tasks)} 项任务，用时 {seconds:.1f} 秒。")
     return final
+
+
+def _worth_keeping(root: Path) -> str | None:
+    """The build to keep beside a new one: the serving build when intact (readers may still hold it), else the newest
+    intact one kept, so that a damage found later still has a build to fall back on."""
+    serving = current_name(root)
+    if serving and is_intact(root / serving):
+        return serving
+    return next((path.name for path in sorted(root.glob(f"{BUILD}*"), reverse=True)
+                 if path.name != serving and is_intact(path)), None)
 
 
 def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
