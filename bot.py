@@ -1,6 +1,7 @@
 """policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench, the Telegram bot and the web server."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -28,6 +29,16 @@ def _service(ctx: click.Context, today: dt.datetime | None = None, long_running:
         return Service(settings, progress=_progress, long_running=long_running)
     except (OSError, ValueError, ImportError) as exc:
         raise click.ClickException(f"无法打开知识库：{exc}") from exc
+
+
+@contextlib.contextmanager
+def _building():
+    """A build that cannot be written (full disk, read-only data dir) ends with a message; nothing changed."""
+    try:
+        yield
+    except OSError as exc:
+        log.warning("build failed: %s", exc)
+        raise click.ClickException(f"索引未能建成（{exc}）；知识库保持原样，原有索引照常使用。") from exc
 
 
 def _emit(obj) -> None:
@@ -89,7 +100,8 @@ def ingest(ctx, rebuild: bool) -> None:
     if ctx.invoked_subcommand:
         return
     from kbase.store.build import ensure_index
-    index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
+    with _building():
+        index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
     click.echo(f"索引就绪：{len(index.docs)} 份文件，{len(index.clauses)} 个条款，{len(index.tasks)} 项任务。")
 
 
@@ -109,8 +121,9 @@ def ingest_add(ctx, path: Path, doc_id, title, issuer, doc_number, issued, effec
     from kbase.store.library import LibraryError, add_document
     dates = {k: v.date() if v else None for k, v in (("issued", issued), ("effective", effective), ("expires", expires))}
     try:
-        meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
-                            doc_number=doc_number, visibility=visibility, **dates)
+        with _building():
+            meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
+                                doc_number=doc_number, visibility=visibility, **dates)
     except LibraryError as exc:
         raise click.ClickException(str(exc)) from exc
     version = f"（{meta.series} 的新版本）" if meta.series else ""
@@ -124,7 +137,8 @@ def ingest_remove(ctx, doc_id: str) -> None:
     """Remove a document from the knowledge base."""
     from kbase.store.library import LibraryError, remove_document
     try:
-        meta = remove_document(ctx.obj, doc_id, progress=_progress)
+        with _building():
+            meta = remove_document(ctx.obj, doc_id, progress=_progress)
     except LibraryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已删除：{meta.id}《{meta.title}》")

@@ -27,7 +27,14 @@ from kbase.store.builds import (
     write_json,
 )
 from kbase.store.bundled_vectors import passage_hash, read_vectors
-from kbase.store.chroma import drop_server_collections, open_vectors, server_collection_name, server_of, store_id
+from kbase.store.chroma import (
+    drop_server_collections,
+    is_store_failure,
+    open_vectors,
+    server_collection_name,
+    server_of,
+    store_id,
+)
 from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
 from kbase.store.integrity import DamagedBuild, record_files
 from kbase.store.index import (
@@ -50,6 +57,12 @@ BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays pos
 WRITE_BATCH = 1000  # passages per write to Chroma (below its maximum batch size)
 
 Progress = Callable[[str], None]
+
+
+class BuildFailed(OSError):
+    """The new build's vector store could not be written (a full disk, say); the serving build is untouched."""
+
+
 Tokenize = Callable[[str], list[str]]
 
 
@@ -173,7 +186,12 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
-        dim = _write_vectors(work, embed_spec, remote, units, known, settings.vector_search_breadth, say)
+        try:
+            dim = _write_vectors(work, embed_spec, remote, units, known, settings.vector_search_breadth, say)
+        except BaseException as exc:  # noqa: BLE001  Chroma reports a full disk as its own error (or a Rust panic)
+            if isinstance(exc, OSError) or not is_store_failure(exc):
+                raise
+            raise BuildFailed(f"向量库写入失败：{type(exc).__name__}: {str(exc)[:200]}") from exc
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {

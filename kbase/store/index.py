@@ -244,7 +244,7 @@ class Index:
             return unavailable(remote, exc)
         if self.damage is None:
             self.damage = f"向量库读取失败：{type(exc).__name__}: {str(exc)[:160]}"
-            log.warning("索引 %s 的%s", self.path.name, self.damage)
+            log.info("索引 %s 的%s", self.path.name, self.damage)  # retrieval says it once, as a warning
             mark_damaged(self.path, self.damage)
         return VectorStoreUnavailable(self.damage)
 
