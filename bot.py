@@ -50,9 +50,9 @@ def _emit(obj) -> None:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pypdf").setLevel(logging.WARNING)  # it logs below WARNING on its own
+    from kbase.channels.logs import configure_logging
     ctx.obj = Settings()
+    configure_logging(ctx.obj.log_level)
 
 
 @cli.command()
@@ -242,11 +242,14 @@ def telegram(ctx, webhook_url: str | None, listen: str, port: int) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), help="processes serving on the same build "
+              "[default: POLICYBOT_WEB_WORKERS, 1]")
 @click.pass_context
-def serve(ctx, host: str, port: int) -> None:
+def serve(ctx, host: str, port: int, workers: int | None) -> None:
     """Serve the citizen page, the staff page and the JSON API until SIGINT/SIGTERM."""
     from kbase.channels.web.run import run_web
-    sys.exit(run_web(ctx.obj, host=host, port=port))
+    settings = ctx.obj.model_copy(update={"web_workers": workers}) if workers else ctx.obj
+    sys.exit(run_web(settings, host=host, port=port))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from kbase.model import Answer, Audience
 from kbase.settings import Settings
 
 log = logging.getLogger(__name__)
-HEAL_RETRY_SECONDS = (5, 30, 120)  # between attempts of a background rebuild that failed (a full disk, say)
+HEAL_RETRY_SECONDS = (5, 30, 120)
+FOLLOW_BUILDS_SECONDS = 2.0  # how often a long-running process reads which build serves  # between attempts of a background rebuild that failed (a full disk, say)
 
 
 class Service:
@@ -30,6 +31,7 @@ class Service:
         self._lock = threading.Lock()
         self.problem: str | None = None  # why answers do not come from a proper build now (Chinese); None when they do
         self._healing = False
+        self._looked_at = time.monotonic()  # when the serving build's name was last read (long-running processes)
         self._open(rebuild=False)
 
     def _open(self, rebuild: bool, wait_for_build: bool = False) -> None:
@@ -58,8 +60,19 @@ class Service:
         if problem and self._long_running:
             self._heal_in_background()
 
+    def _take_up_new_builds(self) -> None:
+        """A long-running process takes up, within seconds, a build made elsewhere (`ingest add`, another worker's
+        rebuild): each worker of `serve --workers N` follows CURRENT."""
+        if time.monotonic() - self._looked_at < FOLLOW_BUILDS_SECONDS or self._healing or self.problem:
+            return
+        from kbase.store.builds import current_name, index_root
+        self._looked_at = time.monotonic()
+        if current_name(index_root(self.settings)) not in (None, self.index.path.name):
+            self._heal_in_background()
+
     def _heal_in_background(self) -> None:
-        """Rebuild in a thread (retrying while the disk stays full or read-only); answers go on meanwhile."""
+        """Open the serving build in a thread, building it first when damaged or stale (retrying while the disk stays
+        full or read-only); answers go on from the current index meanwhile."""
         with self._lock:
             if self._healing:
                 return
@@ -68,8 +81,12 @@ class Service:
         def heal() -> None:
             for delay in itertools.chain(HEAL_RETRY_SECONDS, itertools.repeat(HEAL_RETRY_SECONDS[-1])):
                 try:
+                    degraded = bool(self.problem)
                     self._open(rebuild=False, wait_for_build=True)
-                    log.warning("索引已修复：%s", self.index.path.name)
+                    if degraded:
+                        log.warning("索引已修复：%s", self.index.path.name)
+                    else:
+                        log.info("已换用新索引：%s", self.index.path.name)
                     break
                 except Exception as exc:  # noqa: BLE001  a thread's failure reaches no one else: say it and retry
                     log.warning("后台重建索引失败（%s），%d 秒后再试", exc, delay)
@@ -85,6 +102,8 @@ class Service:
     def answer(self, question: str, audience: Audience = "staff", session: Session | None = None,
                today: dt.date | None = None) -> Answer:
         """Answer one question; `session` carries the previous turn for follow-ups."""
+        if self._long_running:
+            self._take_up_new_builds()
         answer = self.answerer.answer(question, audience, session, today or self.today())
         if self.index.damage and self._long_running and not self._healing:  # the vector store failed in use
             self.problem = f"{self.index.damage}；正在后台重建"

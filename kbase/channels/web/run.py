@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
@@ -10,6 +11,7 @@ import uvicorn
 from kbase.channels.web.app import build_app
 from kbase.service import Service
 from kbase.settings import Settings
+from kbase.store.build import ensure_index
 
 log = logging.getLogger("policybot.web")
 
@@ -32,19 +34,46 @@ def _progress(message: str) -> None:
 def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     """Serve the pages and the API until SIGINT/SIGTERM; the exit code."""
     log.setLevel(logging.INFO)  # request lines: ids, statuses, timings (the CLI's root level is WARNING)
+    if settings.web_workers > 1:
+        return _run_workers(settings, host, port)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop during the index build ends quietly too
     try:
         service = Service(settings, progress=_progress, long_running=True)
     except KeyboardInterrupt:
         return 0
-    trusted = settings.web_trusted_proxies
-    config = uvicorn.Config(build_app(settings, service), host=host, port=port, log_level="info",
-                            access_log=False,  # its lines carry query strings and addresses; Guard logs ids instead
-                            proxy_headers=bool(trusted), forwarded_allow_ips=trusted, server_header=False,
-                            root_path=settings.web_root_path)
+    config = uvicorn.Config(build_app(settings, service), host=host, port=port, **_options(settings))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; ignored, the process exits 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)
     _AnnouncingServer(config).run()
+    log.info("stopped")
+    return 0
+
+
+def _options(settings: Settings) -> dict:
+    trusted = settings.web_trusted_proxies
+    return {"log_level": "info", "server_header": False, "root_path": settings.web_root_path,
+            "access_log": False,  # its lines carry query strings and addresses; Guard logs ids instead
+            "proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
+
+
+def _run_workers(settings: Settings, host: str, port: int) -> int:
+    """uvicorn's supervisor with N worker processes, each opening the same build (app_from_environment); the index
+    is made ready here first, so the workers do not all build it, and the workers read the settings as this process
+    did (the environment, plus the worker count)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        ensure_index(settings, progress=_progress)
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:  # each worker answers from the sources meanwhile and rebuilds (Service)
+        log.warning("索引暂不可用（%s）", exc)
+    os.environ["POLICYBOT_WEB_WORKERS"] = str(settings.web_workers)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn's supervisor installs its own handlers
+    shown = f"[{host}]" if ":" in host else host
+    print(f"policybot 网页服务：http://{shown}:{port}/  （{settings.web_workers} 个进程；工作人员页面 /staff，"
+          "接口文档 /docs）", flush=True)
+    uvicorn.run("kbase.channels.web.app:app_from_environment", factory=True, host=host, port=port,
+                workers=settings.web_workers, **_options(settings))
     log.info("stopped")
     return 0
