@@ -1,12 +1,14 @@
 """`bot.py serve`: open the index once (building it first if missing or stale), then serve until a signal."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
 import sys
 
 import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from kbase.channels.web.app import build_app
 from kbase.service import Service
@@ -16,7 +18,34 @@ from kbase.store.build import ensure_index
 log = logging.getLogger("policybot.web")
 
 
-class _AnnouncingServer(uvicorn.Server):
+READ_GRACE_SECONDS = 0.5  # after the listener closes, for connections just accepted to deliver their request
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn's server, but on shutdown it stops accepting, then gives connections it already accepted a moment to
+    deliver their request before closing the idle ones: uvicorn closes a connection whose request it has not read
+    yet, and the client would see its request cut; read in time, it is in flight and answered before the exit."""
+
+    async def shutdown(self, sockets=None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        await asyncio.sleep(READ_GRACE_SECONDS)
+        await super().shutdown(sockets)
+
+
+class _Worker(Process):
+    """A worker process of the supervisor, serving with _GracefulServer."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = _GracefulServer(config=self.config)
+        return self._server
+
+
+class _AnnouncingServer(_GracefulServer):
     """uvicorn's server that prints the page's URL once the socket is listening (so port 0 shows its port)."""
 
     async def startup(self, sockets=None) -> None:
@@ -73,7 +102,26 @@ def _run_workers(settings: Settings, host: str, port: int) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"policybot 网页服务：http://{shown}:{port}/  （{settings.web_workers} 个进程；工作人员页面 /staff，"
           "接口文档 /docs）", flush=True)
-    uvicorn.run("kbase.channels.web.app:app_from_environment", factory=True, host=host, port=port,
-                workers=settings.web_workers, **_options(settings))
+    config = uvicorn.Config("kbase.channels.web.app:app_from_environment", factory=True, host=host, port=port,
+                            workers=settings.web_workers, **_options(settings))
+    _Supervisor(config, sockets=[config.bind_socket()]).run()
     log.info("stopped")
     return 0
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor, but it lets go of its own copy of the listening socket before stopping the workers:
+    held on, the kernel would go on queueing connections that no worker accepts any more and reset them when this
+    process exits (a client sees its request cut); let go, the socket closes with the last worker's copy and a
+    late client is refused before it sends anything."""
+
+    def init_processes(self) -> None:  # a worker restarted after a crash is uvicorn's own, without the grace
+        for _ in range(self.processes_num):
+            process = _Worker(self.config, self.sockets)
+            process.start()
+            self.processes.append(process)
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
