@@ -324,6 +324,15 @@ def last_good_build(settings: Settings, fingerprint: str | None = None) -> Index
     return None
 
 
+def intact_builds(settings: Settings) -> list[Path]:
+    """The builds that pass their checks, the serving one first, then the kept ones newest first."""
+    root = index_root(settings)
+    serving = current_name(root)
+    names = [serving] if serving else []
+    names += sorted((p.name for p in root.glob(f"{BUILD}*") if p.name != serving), reverse=True) if root.is_dir() else []
+    return [root / name for name in names if is_intact(root / name)]
+
+
 def is_intact(path: Path) -> bool:
     try:
         verify_files(path, read_json(path / "meta.json").get("files"))

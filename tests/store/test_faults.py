@@ -191,3 +191,17 @@ def test_two_ingest_adds_at_once_both_land(data_dir, tmp_path):
     assert {"开封市扬尘污染防治条例", "开封市餐饮油烟管理条例"} <= titles
     answer, _ = ask(data_dir, "餐饮油烟管理条例对油烟净化设施有什么要求")
     assert answer["status"] == "answered" and answer["citations"][0]["title"] == "开封市餐饮油烟管理条例", answer
+
+
+@pytest.mark.parametrize("damage", [truncate, garble], ids=["truncated", "garbage"])
+def test_a_damaged_library_manifest_loses_no_added_document(data_dir, tmp_path, damage):
+    (tmp_path / "rules.md").write_text(ADDED, encoding="utf-8")
+    assert cli(data_dir, "ingest", "add", str(tmp_path / "rules.md")).returncode == 0
+    manifest = data_dir / "library" / "manifest.json"
+    damage(manifest)
+    answer, stderr = ask(data_dir, "扬尘污染防治条例对施工工地围挡高度有什么要求")
+    assert answer["status"] == "answered" and answer["citations"][0]["title"] == "开封市扬尘污染防治条例", answer
+    assert "文件库清单已损坏" in stderr
+    restored = json.loads(manifest.read_text(encoding="utf-8"))
+    assert [doc["title"] for doc in restored["documents"]] == ["开封市扬尘污染防治条例"]
+    assert list(manifest.parent.glob("manifest.json.damaged-*"))  # set aside, not deleted
