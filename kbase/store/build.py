@@ -271,7 +271,9 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         # the client is shared with this process's readers of that build, which go on searching meanwhile
         with open_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
             stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
-    except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
+    except BaseException as exc:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
+        if not is_store_failure(exc):  # (Chroma's PanicException is a BaseException; Ctrl-C is not a store failure)
+            raise
         return {}
     vectors = np.asarray(stored["embeddings"], dtype=np.float32).tolist()
     return {passage_hash(text): vector for text, vector in zip(stored["documents"], vectors)}
