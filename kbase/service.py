@@ -17,8 +17,8 @@ from kbase.model import Answer, Audience
 from kbase.settings import Settings
 
 log = logging.getLogger(__name__)
-HEAL_RETRY_SECONDS = (5, 30, 120)
-FOLLOW_BUILDS_SECONDS = 2.0  # how often a long-running process reads which build serves  # between attempts of a background rebuild that failed (a full disk, say)
+HEAL_RETRY_SECONDS = (5, 30, 120)  # between attempts of a background rebuild that failed (a full disk, say)
+FOLLOW_BUILDS_SECONDS = 2.0  # how often a long-running process reads which build serves
 
 
 class Service:
