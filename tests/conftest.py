@@ -12,8 +12,8 @@ from kbase.settings import BUNDLED_CORPUS, Settings
 def indexed_settings(tmp_path_factory):
     """Settings whose data_dir holds a built index; each (corpus, embeddings) pair is built once per test session.
 
-        settings = indexed_settings()                      # bundled corpus, BM25 only (quick)
-        settings = indexed_settings(embeddings="e5-small")  # with dense vectors (about a minute for the bundle)
+        settings = indexed_settings()                      # bundled corpus, e5-small as shipped (vectors bundled)
+        settings = indexed_settings(embeddings="none")      # the BM25-only fallback path
         settings = indexed_settings(corpus_dir=my_dir, today=dt.date(2025, 6, 30))  # typed values, not validated
 
     Treat the built index as read-only; a test that rebuilds or breaks it needs its own data_dir (tmp_path).
@@ -22,7 +22,7 @@ def indexed_settings(tmp_path_factory):
 
     built: dict[tuple[str, str], Settings] = {}
 
-    def get(embeddings: str = "none", corpus_dir: Path = BUNDLED_CORPUS, **fields) -> Settings:
+    def get(embeddings: str = "e5-small", corpus_dir: Path = BUNDLED_CORPUS, **fields) -> Settings:
         key = (embeddings, str(Path(corpus_dir).resolve()))
         if key not in built:
             settings = Settings(data_dir=tmp_path_factory.mktemp("index"), corpus_dir=corpus_dir, embeddings=embeddings)

@@ -55,6 +55,7 @@ class Hit:
     dense: float = 0.0
     dense_rank: int | None = None  # where the vector search ranked the clause (None: not among its results)
     dense_ran: bool = False  # whether the vector search took part (it cannot where the index has no vectors)
+    lexical_rank: int | None = None  # where BM25 ranked the clause (None: not among its results)
 
 
 def visible_docs(index, audience: Audience, today: dt.date | None = None, history: bool = True) -> set[str]:
@@ -159,6 +160,7 @@ class Retriever:
                 fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
         dense_sim.update(dense)
         dense_rank = {key: rank for rank, (key, _) in enumerate(dense)}
+        lexical_rank = {key: rank for rank, (key, _) in enumerate(lexical)}
         if within:
             fused = {key: score for key, score in fused.items() if key in within}
             for key in within:
@@ -175,7 +177,7 @@ class Retriever:
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key),
-                            bool(dense)))
+                            bool(dense), lexical_rank.get(key)))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 

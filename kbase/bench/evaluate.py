@@ -2,7 +2,10 @@
 
 The scoring rules are copied from that script, not imported: the project must run without it.
 A question line holds id, q, kind, doc, refs, refs_mode ("any"|"all"), facts ("a|b" = either),
-must_not and status (alternatives joined by "|"); an answer is the `ask --json` object.
+must_not and status (alternatives joined by "|"); an answer is the `ask --json` object. An answer of status `related`
+(leads, not an answer) counts wherever `not_found` is expected, and never as answered.
+Outcomes are counted as the harness's outcomes.py counts them: right (answered and passes), wrong (answered and fails),
+missed (answerable, not answered), held (not answerable, not answered).
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ def ref_matches(cited: str, gold: str) -> bool:
 def score_one(q: dict, a: dict, corpus: str | None = None) -> dict:
     res = {"id": q["id"], "kind": q["kind"]}
     expected = q["status"].split("|")
-    res["status_ok"] = a.get("status") in expected
+    status = a.get("status")
+    res["status_ok"] = status in expected or (status == "related" and "not_found" in expected)
     cites = a.get("citations") or []
     doc = q.get("doc")
     # a citation of another document than the gold one never matches
@@ -62,7 +66,16 @@ def score_one(q: dict, a: dict, corpus: str | None = None) -> dict:
     if res["facts_ok"] is not None:
         ok = ok and res["facts_ok"]
     res["pass"] = bool(ok)
+    if status == "answered":
+        res["outcome"] = "right" if ok else "wrong"
+    else:
+        res["outcome"] = "missed" if "answered" in expected else "held"
     return res
+
+
+def outcomes(results: list[dict]) -> dict[str, int]:
+    """How many answers were right, wrong, missed and held back."""
+    return {k: sum(r["outcome"] == k for r in results) for k in ("right", "wrong", "missed", "held")}
 
 
 def load_questions(path: str | Path) -> list[dict]:
@@ -109,6 +122,7 @@ def run_eval(questions: list[dict], ask: Callable[[str], dict], corpus: str | No
         "ref_recall": mean("ref_recall"),
         "facts_ok": mean("facts_ok"),
         "wall_s": round(wall, 2),
+        **outcomes(results),
     }
     if corpus is not None:
         summary["quotes_verbatim"] = (f"{sum(r['quotes_verbatim'][0] for r in results)}/"

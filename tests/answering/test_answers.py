@@ -16,7 +16,7 @@ TODAY = dt.date(2024, 6, 1)
 
 @pytest.fixture(scope="module")
 def service(indexed_settings):
-    return Service(indexed_settings(embeddings="e5-small", today=TODAY))
+    return Service(indexed_settings(today=TODAY))
 
 
 # question, document, ref the first citation must start with, facts that must all be in the answer
@@ -152,7 +152,7 @@ def test_public_audience_never_sees_internal_documents(indexed_settings, tmp_pat
     (corpus / "manifest.json").write_text(
         '{"documents": [{"file": "plan.txt", "id": "plan", "title": "公开方案", "visibility": "public"},'
         ' {"file": "memo.txt", "id": "memo", "title": "内部督查安排", "visibility": "internal"}]}', encoding="utf-8")
-    svc = Service(indexed_settings(embeddings="none", corpus_dir=corpus))
+    svc = Service(indexed_settings(corpus_dir=corpus))
     assert svc.answer("秘密督查组什么时候进驻尉氏县", audience="staff").citations[0].doc == "memo"
     public = svc.answer("秘密督查组什么时候进驻尉氏县", audience="public")
     assert all(c.doc != "memo" for c in public.citations + public.related)

@@ -40,7 +40,7 @@ def service(indexed_settings, tmp_path_factory):
     manifest = {"documents": [{"file": f, "id": i, "title": t, "kind": k, "issued": "2020-06-30"}
                               for f, i, t, k, _ in DOCS]}
     (corpus / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    return Service(indexed_settings(embeddings="none", corpus_dir=corpus))
+    return Service(indexed_settings(corpus_dir=corpus))
 
 
 def refs(answer):

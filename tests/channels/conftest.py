@@ -55,12 +55,13 @@ TODAY = "2025-03-01"
 
 @pytest.fixture(scope="session")
 def web_env(indexed_settings, corpus):
-    """Environment of a `bot.py serve` child over the small corpus (BM25 only), its index built once per session."""
+    """Environment of a `bot.py serve` child over the small corpus (e5-small, as shipped), its index built once per
+    session."""
     from kbase.bench.webserver import serve_env
 
     def make(**settings: str) -> dict[str, str]:
         built = indexed_settings(corpus_dir=corpus)
-        return serve_env(data_dir=str(built.data_dir), corpus_dir=str(corpus), embeddings="none", today=TODAY,
+        return serve_env(data_dir=str(built.data_dir), corpus_dir=str(corpus), embeddings=built.embeddings, today=TODAY,
                          staff_tokens=STAFF_TOKEN, **settings)
 
     return make

@@ -20,6 +20,7 @@ from kbase.channels.telegram.bot import ERROR_REPLY, NON_TEXT, STAFF_ONLY, build
 from kbase.service import Service
 from kbase.settings import Settings
 from tests.fakes.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, FakeBotApi, parse_telegram_html
+from tests.waiting import holds, holds_async
 
 REPO = Path(__file__).resolve().parents[2]
 STAFF, CITIZEN, NEIGHBOUR = 1001, 2002, 3003
@@ -109,21 +110,20 @@ async def test_in_a_group_the_bot_answers_mentions_replies_and_ask_only(api, bas
         api.send_text("饮用水水源地保护由哪个部门牵头？", NEIGHBOUR, GROUP, "supergroup", reply_to=bot_message)
         api.send_text("/ask 2025年优良天数比例目标是多少？", NEIGHBOUR, GROUP, "supergroup")
         answers = [shown(c) for c in await replies(api, GROUP, 3)]
-        await asyncio.sleep(0.3)
+        assert await holds_async(lambda: len(api.calls("sendMessage", GROUP)) == 3)  # the plain message got no answer
     assert "市发展改革委" in answers[0]
     assert any("市水利局" in a for a in answers[1:]) and any("70%" in a for a in answers[1:])
-    assert len(api.calls("sendMessage", GROUP)) == 3  # the plain chat message got no answer
 
 
 @pytest.mark.anyio
 async def test_a_long_clause_is_split_into_valid_html_messages_under_the_limit(api, base_settings, service):
     async with running(at(base_settings, api), service):
         api.send_text("/show 三（一）2", CITIZEN)
-        parts = await replies(api, CITIZEN, 2)
-        await asyncio.sleep(0.3)
+        # the fake rejects broken markup with 400, and parse raises
+        whole = lambda: "".join(shown(p) for p in api.calls("sendMessage", CITIZEN))  # noqa: E731
+        text = await api.until(lambda: "".join(whole().split()).count("稳定达标。") >= 180 and whole())
     parts = api.calls("sendMessage", CITIZEN)
     assert len(parts) >= 2 and all(len(p.text) < 4096 for p in parts)
-    text = "".join(shown(p) for p in parts)  # the fake rejects broken markup with 400, and parse raises
     assert "<10毫克/立方米&稳定达标" in text and "&lt;" in parts[0].text
     assert "".join(text.split()).count("稳定达标。") == 180
 
@@ -322,7 +322,7 @@ def test_webhook_mode_checks_telegrams_secret_token(api, base_settings, service)
         wrong = httpx.post(f"http://127.0.0.1:{port}/tg-hook", json=forged,
                            headers={"X-Telegram-Bot-Api-Secret-Token": "guessed"})
         missing = httpx.post(f"http://127.0.0.1:{port}/tg-hook", json=forged)
-        time.sleep(0.5)
+        assert holds(lambda: not api.calls("sendMessage", NEIGHBOUR))
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)

@@ -137,10 +137,12 @@ class BrokenService(Service):
 class SlowService(Service):
     """The real Service; one question waits until the test lets it go, as a slow LLM call would."""
 
+    started = threading.Event()
     release = threading.Event()
 
     def answer(self, question, audience="staff", session=None, today=None):
         if "慢" in question:
+            self.started.set()
             self.release.wait(20)
         return super().answer(question, audience, session, today)
 
@@ -174,7 +176,7 @@ async def test_a_slow_question_does_not_hold_up_the_others(app_settings):
     app = build_app(app_settings, SlowService(app_settings))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://web", timeout=30) as http:
         slow = asyncio.create_task(http.post("/api/ask", json={"question": "慢慢说：" + QUESTION}))
-        await asyncio.sleep(0.2)
+        assert await asyncio.to_thread(SlowService.started.wait, 20)
         fast = await http.post("/api/ask", json={"question": "开封市2025年细颗粒物浓度目标是多少？"})
         assert fast.status_code == 200 and not slow.done()
         SlowService.release.set()

@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import aiohttp
 from aiohttp import web
 
+from tests import waiting
+
 TOKEN = "123456789:TEST-token_abcdefghijklmnopqrstuvwxyz0123"
 BOT_ID = 123456789
 BOT_USERNAME = "policy_test_bot"
@@ -189,20 +191,10 @@ class FakeBotApi:
         return {k: v for k, v in message.items() if k != "_call"}
 
     def wait_until(self, condition: Callable[[], T], timeout: float = 15) -> T:
-        deadline = time.monotonic() + timeout
-        while not (result := condition()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout}s; calls: {self.summary()}")
-            time.sleep(0.02)
-        return result
+        return waiting.until(condition, timeout, lambda: f"; calls: {self.summary()}")
 
     async def until(self, condition: Callable[[], T], timeout: float = 15) -> T:
-        deadline = time.monotonic() + timeout
-        while not (result := condition()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout}s; calls: {self.summary()}")
-            await asyncio.sleep(0.02)
-        return result
+        return await waiting.until_async(condition, timeout, lambda: f"; calls: {self.summary()}")
 
     def summary(self) -> list[tuple[str, int, str]]:
         with self._lock:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 
 from kbase.service import Service
 from kbase.settings import BUNDLED_CORPUS, Settings
 from kbase.store.chroma import acquire_client, release_client
+from tests.waiting import until
 
 PLAN = "kaifeng-eco-plan-2023-2025"
 SEARCHES = ["城市里发臭的河流怎么治理", "农田被重金属污染了怎么办"]
@@ -59,7 +59,9 @@ def test_searches_keep_answering_while_the_index_is_rebuilt_and_swapped(tmp_path
         for _ in range(3):
             service.reload()
             builds.add(service.index.path)
-            time.sleep(0.2)  # let the searches reach the new index, and the old one's release
+            # the searches and answers reach the new index (and the old one's release) before the next swap
+            seen = dict(counts)
+            until(lambda: done.is_set() or all(counts[k] > seen[k] + 1 for k in seen))
     finally:
         done.set()
         for thread in threads:

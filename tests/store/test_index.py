@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import unicodedata
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from kbase.store.build import build_index, ensure_index, fingerprint
 from kbase.store.builds import CURRENT, index_root
 from kbase.store.embeddings import EmbeddingsUnavailable, embedder_id, make_embeddings
 from kbase.store.index import open_index, passage_text
+from tests.waiting import holds
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = DocMeta(id="test-plan", title="某市生态环境三年行动方案", kind="plan", visibility="public")
@@ -237,8 +237,7 @@ def test_sigkill_mid_build_leaves_the_previous_index_serving(tmp_path):
         done: list[Path] = []
         waiting = threading.Thread(target=lambda: done.append(build(settings, make_clauses())[0]))
         waiting.start()
-        time.sleep(1.5)
-        assert not done and [p for p in root.iterdir() if p.name.startswith("tmp-")] == leftovers
+        assert holds(lambda: not done and [p for p in root.iterdir() if p.name.startswith("tmp-")] == leftovers)
         assert (root / CURRENT).read_text().strip() == first.name
 
         os.kill(child.pid, signal.SIGKILL)
@@ -303,5 +302,5 @@ def test_ensure_index_reuses_a_fresh_build_and_rebuilds_a_stale_one(tmp_path):
 def test_session_index_fixture_builds_once(indexed_settings):
     settings = indexed_settings()
     index = open_index(settings)
-    assert index is not None and index.meta["embedder"] == "none" and len(index.docs) == 7
+    assert index is not None and index.meta["embedder"] == "e5-small" and len(index.docs) == 7
     assert indexed_settings(max_citations=5).data_dir == settings.data_dir
