@@ -3,13 +3,13 @@ on /healthz while it rebuilds in the background, then heals without anyone stepp
 from __future__ import annotations
 
 import shutil
-import time
 from contextlib import ExitStack
 
 import httpx
 
 from kbase.bench.webserver import ServeProcess
 from kbase.store.builds import CURRENT, builder_lock
+from tests.waiting import until
 
 QUESTION = "燃煤小热电机组关停整合由哪个部门牵头？"
 
@@ -33,9 +33,8 @@ def test_a_damaged_build_answers_from_the_sources_and_heals_in_the_background(we
         assert answer["status"] == "answered" and answer["citations"][0]["doc"] == "test-plan", answer
         holding.close()  # the rebuild may go ahead now
 
-        deadline = time.monotonic() + 120
-        while (health := httpx.get(f"{server.url}/healthz").json())["status"] != "ok" and time.monotonic() < deadline:
-            time.sleep(0.2)
+        health = until(lambda: (found := httpx.get(f"{server.url}/healthz").json())["status"] == "ok" and found,
+                       timeout=120)
         assert health == {"status": "ok", "today": "2025-03-01"}
         assert (root / CURRENT).read_text(encoding="utf-8").strip() != damaged
         answer = httpx.post(f"{server.url}/api/ask", json={"question": QUESTION}, timeout=30).json()

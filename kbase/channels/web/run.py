@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
@@ -18,20 +19,25 @@ from kbase.store.build import ensure_index
 log = logging.getLogger("policybot.web")
 
 
-READ_GRACE_SECONDS = 0.5  # after the listener closes, for connections just accepted to deliver their request
+FIRST_REQUEST_WAIT_SECONDS = 5.0  # at most, on shutdown, for connections just accepted to deliver their request
 
 
 class _GracefulServer(uvicorn.Server):
-    """uvicorn's server, but on shutdown it stops accepting, then gives connections it already accepted a moment to
-    deliver their request before closing the idle ones: uvicorn closes a connection whose request it has not read
-    yet, and the client would see its request cut; read in time, it is in flight and answered before the exit."""
+    """uvicorn's server, but on shutdown it stops accepting, then waits (a few seconds at most) until every connection
+    it accepted has delivered its first request before closing the idle ones: uvicorn closes a connection whose
+    request it has not read yet, and under load (a busy event loop) that client would see its request cut; read,
+    the request is in flight and answered before the exit. Keep-alive connections between requests are not waited
+    for (they have served a request already)."""
 
     async def shutdown(self, sockets=None) -> None:
         for server in self.servers:
             server.close()
         for sock in sockets or []:
             sock.close()
-        await asyncio.sleep(READ_GRACE_SECONDS)
+        deadline = time.monotonic() + FIRST_REQUEST_WAIT_SECONDS
+        while time.monotonic() < deadline and any(
+                getattr(connection, "cycle", True) is None for connection in self.server_state.connections):
+            await asyncio.sleep(0.02)
         await super().shutdown(sockets)
 
 
