@@ -179,9 +179,11 @@ class Index:
         """Copy every passage vector into memory (for a long-running process's warm-up), so that searches skip the
         store; False when the build has no vectors or too many."""
         with self._vectors() as collection:
-            if collection is None or self._passage_count(collection) > MAX_PASSAGES:
+            if collection is None:
                 return False
             try:
+                if self._passage_count(collection) > MAX_PASSAGES:
+                    return False
                 stored = collection.get(include=["embeddings"])
             except BaseException as exc:  # noqa: BLE001  as in dense()
                 raise self._store_failed(exc) from exc
