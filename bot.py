@@ -50,8 +50,14 @@ def _emit(obj) -> None:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
+    from pydantic import ValidationError
+
     from kbase.channels.logs import configure_logging
-    ctx.obj = Settings()
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:  # a POLICYBOT_ variable with a value it cannot take
+        problems = "; ".join(f"POLICYBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise click.UsageError(f"环境变量设置有误：{problems}") from None
     configure_logging(ctx.obj.log_level)
 
 
