@@ -261,8 +261,10 @@ def _known_vectors(settings: Settings, wanted: set[str], say: Progress) -> dict[
 def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
     """Passage hash -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
     name = current_name(root)
+    if name is None or not is_intact(root / name):  # a damaged build's vectors are not copied into the next one
+        return {}
     try:
-        meta = read_json(root / name / "meta.json") if name else {}
+        meta = read_json(root / name / "meta.json")
     except (OSError, ValueError):
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
