@@ -1,4 +1,5 @@
-"""policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench, the Telegram bot and the web server."""
+"""policybot command line: ask, chat, ingest, sources, show, tasks, eval, bench, the Telegram bot, the web server,
+reminders and calendar feeds."""
 from __future__ import annotations
 
 import contextlib
@@ -230,8 +231,9 @@ def eval_command(ctx, questions_file: str, mode: str, baseline: bool, verbose: b
 @click.pass_context
 def bench(ctx, quick: bool) -> None:
     """Startup, warm ms per question and peak RSS, side by side with a naive LangChain baseline."""
-    from kbase.bench.run import QUESTIONS, format_table, run_bench
-    click.echo(format_table(run_bench(ctx.obj, QUESTIONS, quick=quick)))
+    from kbase.bench.compare import format_table, run_bench
+    from kbase.bench.questions import bench_questions
+    click.echo(format_table(run_bench(ctx.obj, bench_questions()[:3] if quick else bench_questions(), quick=quick)))
 
 
 @cli.command()
@@ -256,6 +258,60 @@ def serve(ctx, host: str, port: int, workers: int | None) -> None:
     from kbase.channels.web.run import run_web
     settings = ctx.obj.model_copy(update={"web_workers": workers}) if workers else ctx.obj
     sys.exit(run_web(settings, host=host, port=port))
+
+
+# deadline reminders and calendar feeds (kbase/reminders/)
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="say what would be sent; send and record nothing")
+@click.option("--json", "as_json", is_flag=True, help="a JSON array, one object per reminder (CONTRACTS.md)")
+@click.option("--department", help="preview this department's reminders, subscribed or not (sends nothing)")
+@click.pass_context
+def remind(ctx, dry_run: bool, as_json: bool, department: str | None) -> None:
+    """One reminder pass (for cron): each subscription's deadlines due in 30 days, 7 days, or overdue, once each."""
+    from kbase.channels.staffchat.delivery import deliverers
+    from kbase.reminders.digest import render_digest
+    from kbase.reminders.reminders import ReminderError, Reminders
+    from kbase.reminders.store import ReminderStoreError
+    service = _service(ctx)
+    try:
+        reminders = Reminders(service)
+        if department:
+            found = reminders.preview(department)
+            batches = [(reminders.department(department), found)] if found else []
+        else:
+            deliveries = reminders.run_pass(deliverers(ctx.obj), dry_run=dry_run)
+            batches = [(d.subscription.department, d.reminders) for d in deliveries]
+            failed = [d for d in deliveries if not d.delivered and not dry_run]
+            if failed:
+                click.echo(f"{len(failed)} 份提醒未能送达，下次运行时重试（详见日志）。", err=True)
+    except (ReminderError, ReminderStoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit([r.contract() for _, found in batches for r in found])
+        return
+    for unit, found in batches:
+        click.echo("\n".join(render_digest(unit, found, service.today())) + "\n")
+    if not batches:
+        click.echo("今天没有需要发送的提醒。", err=True)
+
+
+@cli.command()
+@click.argument("department")
+@click.pass_context
+def calendar(ctx, department: str) -> None:
+    """DEPARTMENT's deadlines as an iCalendar feed on stdout (calendar 市生态环境局 > deadlines.ics)."""
+    from urllib.parse import quote
+
+    from kbase.reminders.reminders import ReminderError, Reminders
+    from kbase.reminders.store import ReminderStoreError
+    service = _service(ctx)
+    try:
+        _, feed = Reminders(service).calendar(department, ctx.obj.public_url.rstrip("/") + "/staff?dept=" + quote(department))
+    except (ReminderError, ReminderStoreError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.stdout.buffer.write(feed)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Status = Literal["answered", "not_found", "refused"]
+Status = Literal["answered", "related", "not_found", "refused"]
 Mode = Literal["extractive", "llm"]
 Audience = Literal["public", "staff"]
 
@@ -27,6 +27,8 @@ class Answer(BaseModel):
     mode: Mode = "extractive"
     kind: str = "general"
     related: list[Citation] = Field(default_factory=list, description="nearby clauses offered when not_found")
+    confidence: float | None = Field(None, description="the learned model's probability that the drafted answer is "
+                                     "right (answered at or above the threshold, related below it)")
 
     def contract(self) -> dict:
         """The `ask --json` object of CONTRACTS.md (plus kind and related)."""

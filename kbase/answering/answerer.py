@@ -2,26 +2,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 
 from ingest.lexicon import load_dictionary
 from ingest.model import Clause
 from kbase.answering.context import Context, states_unit
+from kbase.answering.decide.features import Draft, features
+from kbase.answering.decide.model import StaleModel, shipped_model
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.deadline import answer_deadline, dates_for_other_things, mentions_time
 from kbase.answering.kinds.definition import answer_definition, named_definition
 from kbase.answering.kinds.effective import answer_effective, answer_repealed
 from kbase.answering.kinds.issuance import answer_issuance
-from kbase.answering.kinds.not_found import NOT_FOUND, not_found
+from kbase.answering.kinds.not_found import not_found
 from kbase.answering.kinds.passages import answer_outline, answer_passages
 from kbase.answering.kinds.penalty import answer_penalty
+from kbase.answering.kinds.related import answer_related
 from kbase.answering.kinds.responsibility import answer_responsibility
 from kbase.answering.kinds.target import answer_target
 from kbase.answering.query import Query, analyse, clean, elsewhere, name_documents
 from kbase.answering.retrieve import Hit, visible_docs
 from kbase.answering.session import Session
+from kbase.answering.slots import asked_slot, fills
 from kbase.model import Answer, Audience
 from kbase.store.versions import version_note
 
@@ -30,6 +33,7 @@ INJECTION_REPLY = "我只回答知识库中政策文件和法律条文的问题�
 
 class Answerer(Context):
     warming: threading.Thread | None = None  # the background warm-up of a long-running process
+    drafts: list | None = None  # when a list, every draft with its features is kept here and given as is (training)
     def warm_up(self, vectors: bool) -> None:
         """Load the tokenizer and BM25 now; with `vectors`, also the vector store and the whole word dictionary, in
         the background (a second of work most questions never wait for: worth it in a long-running bot, not in a
@@ -51,6 +55,7 @@ class Answerer(Context):
         if problem:
             return Answer(question=question, status="refused", answer=problem, kind="invalid")
         q = analyse(text)
+        q.slot, q.slot_confidence = asked_slot(q.text, q.asking)
         name_documents(q, self.index.docs.values())
         if q.injection:
             return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
@@ -78,7 +83,8 @@ class Answerer(Context):
             return not_found(self, q, f"知识库中没有《{q.missing_text}》，无法回答与它有关的问题。")
         direct = self._typed_ref(q, audience, today)
         if direct is not None:
-            return self._by_kind(q, [Hit(direct, 1.0, 1.0)], today)
+            hits = [Hit(direct, 1.0, 1.0)]
+            return self._by_kind(q, hits, today) or answer_passages(self, q, hits)
         if q.kind == "aggregate":
             return answer_aggregate(self, q, audience, today)
         if q.kind == "issuance":
@@ -89,27 +95,75 @@ class Answerer(Context):
         hits = self.retriever.search(q, audience, within=within, today=today)
         if q.kind == "definition" and (defined := named_definition(self, q, hits, audience, today)):
             return defined  # the question names a term a text defines: no other relevance is needed
-        if not within:  # the best hit that passes the relevance gate leads; none passing means not_found
-            relevant = [h for h in hits[: self.settings.relevance_candidates] if self.relevant(q, h)]
-            if not relevant:
-                return not_found(self, q, NOT_FOUND, hits)
-            hits = relevant[:1] + [h for h in hits if h is not relevant[0]]
         if not hits:
-            return not_found(self, q, NOT_FOUND, hits)
-        if q.years and not within and not _year_covered(q, hits[0].clause):
-            return not_found(self, q, f"现有文件没有涉及{q.years[0]}年的相关规定。", hits)
+            return not_found(self, q)
+        return self._decide(q, self.draft(q, hits, within, today))
+
+    def draft(self, q: Query, hits: list[Hit], within: set[str] | None, today: dt.date) -> Draft:
+        """The answer the best clause gives, before anything decides whether to give it: the clause the relevance
+        rule vouches for leads (else the best ranked), and the module of the question's kind answers from it."""
+        lead_rank, gate = 0, True
+        if not within:
+            relevant = [h for h in hits[: self.settings.relevance_candidates] if self.relevant(q, h)]
+            gate = bool(relevant)
+            lead_rank = hits.index(relevant[0]) if relevant else 0
+            hits = [hits[lead_rank]] + [h for h in hits if h is not hits[lead_rank]]
+        vouched = self.vouched_by_words(q, hits[0])
+        answer = None
         if q.kind == "definition":
-            return answer_definition(self, q, hits) or self._by_kind(q, hits, today)
-        answer = self._by_kind(q, hits, today, exact=not within and not self.vouched_by_words(q, hits[0]))
-        if answer is not None and q.asked_unit and not any(states_unit(q.asked_unit, c.quote) for c in answer.citations):
-            if not states_unit(q.asked_unit, hits[0].clause.text):
-                return not_found(self, q, f"现有文件没有规定以“{q.asked_unit}”计的具体数值。", hits)
-            answer = answer_passages(self, q, hits)  # the clause states it, in a sentence the kind's answer left out
-        for asked, stated, datum in ((q.asked_contact, _CONTACT, "电话号码、网址等联系方式"),
-                                     (q.asked_place, _LOCATION, "具体地点或地址")):
-            if answer is not None and asked and not any(stated.search(c.quote) for c in answer.citations):
-                return not_found(self, q, f"现有文件没有写明{datum}。", hits)
-        return answer or not_found(self, q, NOT_FOUND, hits)
+            answer = answer_definition(self, q, hits)
+        answer = answer or self._by_kind(q, hits, today, exact=not within and not vouched)
+        typed = answer is not None
+        if answer is None or (q.asked_unit and not any(states_unit(q.asked_unit, c.quote) for c in answer.citations)
+                              and states_unit(q.asked_unit, hits[0].clause.text)):
+            answer = answer_passages(self, q, hits)  # the clause states the unit, in a sentence the kind's answer left out
+        unknown = any(w in part for w in self.retriever.unknown_topics(q.concepts) for part in q.asking)
+        return Draft(answer, hits, lead_rank, gate, vouched, typed, unknown, bool(within))
+
+    def states_what_was_asked(self, q: Query, draft: Draft) -> bool:
+        """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …), in the unit asked,
+        for a year the clause covers."""
+        quotes = "".join(c.quote for c in draft.answer.citations)
+        return (fills(q.slot, quotes) and (not q.asked_unit or states_unit(q.asked_unit, quotes))
+                and (not q.years or draft.follow_up or _year_covered(q, draft.hits[0].clause)))
+
+    def _decide(self, q: Query, draft: Draft) -> Answer:
+        """Answered when the quotes state what was asked and the model finds the draft likely enough to be right;
+        below that, the nearest clauses as leads (related) when the model or the relevance rule sees any; else
+        not_found."""
+        row = features(q, draft, self.measures(q, draft))
+        states = self.states_what_was_asked(q, draft)
+        if self.drafts is not None:  # training: every draft, whatever would be decided
+            self.drafts.append((draft.answer, row, states))
+            return draft.answer
+        model = shipped_model().decision
+        if model is None:
+            raise StaleModel("no answer/abstain model is shipped: python -m kbase.bench.train_decision")
+        probability = round(model.probability(row), 3)
+        threshold = self.settings.answer_threshold if self.settings.answer_threshold is not None else model.threshold
+        # a follow-up continues the clause of an answer already given: the model knows no follow-ups to weigh it by
+        if (probability >= threshold or draft.follow_up) and states:
+            draft.answer.confidence = probability
+            return draft.answer
+        if draft.gate or probability >= self.settings.related_min_probability:
+            return answer_related(self, q, draft.hits, probability)
+        return not_found(self, q)
+
+    def measures(self, q: Query, draft: Draft) -> dict[str, float]:
+        """What the retriever can say of the draft beyond its ranks: how much of the question the heading and the
+        quoted sentences hold, and how heavy the heaviest word of the question is that the clause lacks."""
+        clause = draft.hits[0].clause
+        heading = clause.heading if clause.heading != clause.ref else clause.text[:30]
+        quotes = "".join(c.quote for c in draft.answer.citations)
+        weighed = self.retriever.weighed(q.concepts)
+        heaviest = max((w for _, w in weighed), default=1.0)
+        text = self.retriever.comparable(clause.heading + clause.text)
+        lacking = [w for c, w in weighed if not any(form in text for form in c.forms)]
+        best_dense = max((h.dense for h in draft.hits), default=0.0)
+        return {"heading_coverage": self.retriever.coverage(q.concepts, heading),
+                "quote_coverage": self.retriever.coverage(q.concepts, quotes),
+                "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
+                "dense_gap": best_dense - draft.hits[0].dense}
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
         docs = visible_docs(self.index, audience, today, history=q.history)
@@ -129,8 +183,8 @@ class Answerer(Context):
         return matches[0] if matches else None
 
     def _by_kind(self, q: Query, hits: list[Hit], today: dt.date, exact: bool = False) -> Answer | None:
-        """The answer of the question's kind; with `exact` (the clause was found by meaning more than by words) a
-        date or a number must be where one is asked for, or there is no answer."""
+        """The answer of the question's kind, None where its module finds none; with `exact` (the clause was found by
+        meaning more than by words) a date or a number must be where one is asked for."""
         top = hits[0].clause
         children = self.children.get(top.key, [])
         if children and len(top.sentences) <= 1:  # a section heading: its answer is what it contains
@@ -148,11 +202,9 @@ class Answerer(Context):
             answer = answer_target(self, q, hits, needs_number=exact)
         if answer is None and exact and (q.kind == "target" or q.kind == "deadline" and not mentions_time(top.text)):
             return None
-        return answer or answer_passages(self, q, hits)
+        return answer
 
 
-_LOCATION = re.compile(r"(?<![道公铁水线思出])[路街]|大道|\d+号|位于|[东西南北]至|以[东西南北]|门牌")
-_CONTACT = re.compile(r"\d{5,}|\d{3,4}-\d{7,8}|https?://|www\.|@")
 
 
 def _scope_note(q: Query, answer: Answer) -> str | None:

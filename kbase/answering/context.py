@@ -7,6 +7,7 @@ from ingest.model import Clause
 from ingest.text import CN_DIGITS, is_verbatim
 from kbase.answering.query import Query
 from kbase.answering.retrieve import Hit, Retriever, bigram_overlap
+from kbase.answering.slots import fills
 from kbase.model import Citation
 from kbase.store.versions import series
 
@@ -85,9 +86,9 @@ class Context:
     def best_sentences(self, q: Query, clause: Clause, n: int) -> list[str]:
         """The n sentences closest to the question; a runner-up must come close to the best."""
         sentences = [s for s in clause.sentences if s != clause.heading] or clause.sentences or [clause.text]
-        # 多少天内要报告: a sentence stating days comes first
+        # 多少天内要报告, 罚多少钱: a sentence stating days, or an amount, comes first
         ranked = sorted(sentences, key=lambda s: (bool(q.asked_unit) and not states_unit(q.asked_unit, s),
-                                                  -self.closeness(q, s), sentences.index(s)))
+                                                  not fills(q.slot, s), -self.closeness(q, s), sentences.index(s)))
         best = self.closeness(q, ranked[0])
         chosen = [ranked[0]] + [s for s in ranked[1:n] if self.closeness(q, s) >= 0.5 * best > 0]
         return with_chapeau(sentences, chosen)

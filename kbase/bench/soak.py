@@ -18,13 +18,13 @@ import time
 
 import httpx
 
-from kbase.bench.run import QUESTIONS
+from kbase.bench.questions import bench_questions
 from kbase.bench.web_load import server_rss_mb
 from kbase.bench.webserver import ServeProcess, serve_env
 
 
 async def _soak(server: ServeProcess, token: str, clients: int, answers: int, max_seconds: float) -> dict:
-    questions = itertools.cycle(QUESTIONS)
+    questions = itertools.cycle(bench_questions())
     counted = itertools.count()
     codes: dict[int, int] = {}
     samples: list[tuple[int, float]] = []  # (answers so far, RSS MB)
@@ -56,7 +56,7 @@ async def _terminate_under_load(server: ServeProcess, token: str, clients: int) 
     """SIGTERM once the clients are busy; each request's fate: answered, refused (503), never connected, or cut."""
     fates = {"answered": 0, "503": 0, "not connected": 0, "cut": 0, "other": 0}
     headers = {"Authorization": f"Bearer {token}"}
-    questions = itertools.cycle(QUESTIONS)
+    questions = itertools.cycle(bench_questions())
 
     async def client() -> None:
         while True:
@@ -88,7 +88,7 @@ async def _terminate_under_load(server: ServeProcess, token: str, clients: int) 
 def run_soak(answers: int, clients: int, workers: int, max_minutes: float) -> dict:
     token = secrets.token_urlsafe(24)
     with ServeProcess(serve_env(inherit=True, staff_tokens=token), workers=workers) as server:
-        for question in QUESTIONS:
+        for question in bench_questions():
             httpx.post(f"{server.url}/api/ask", json={"question": question},
                        headers={"Authorization": f"Bearer {token}"}, timeout=120)
         load_before = os.getloadavg()[0]

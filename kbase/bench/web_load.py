@@ -18,13 +18,13 @@ import time
 
 import httpx
 
-from kbase.bench.run import QUESTIONS
+from kbase.bench.questions import bench_questions
 from kbase.bench.webserver import ServeProcess, serve_env
 
 
 async def _load(url: str, token: str, clients: int, requests: int) -> tuple[list[float], float, dict[str, int]]:
     """(latencies in ms, wall seconds, answer statuses) of `requests` answers from `clients` concurrent clients."""
-    questions = itertools.cycle(QUESTIONS)
+    questions = itertools.cycle(bench_questions())
     remaining = itertools.count()
     latencies: list[float] = []
     statuses: dict[str, int] = {}
@@ -48,7 +48,7 @@ async def _load(url: str, token: str, clients: int, requests: int) -> tuple[list
 def run_load(clients: int, requests: int, workers: int = 1) -> dict:
     token = secrets.token_urlsafe(24)
     with ServeProcess(serve_env(inherit=True, staff_tokens=token), workers=workers) as server:
-        for question in QUESTIONS:  # warm: tokenizer, BM25, vector store, per-word caches
+        for question in bench_questions():  # warm: tokenizer, BM25, vector store, per-word caches
             httpx.post(f"{server.url}/api/ask", json={"question": question},
                        headers={"Authorization": f"Bearer {token}"}, timeout=120)
         load_before = os.getloadavg()[0]

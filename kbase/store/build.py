@@ -50,6 +50,7 @@ from kbase.store.index import (
     passages,
 )
 from kbase.store.sources import load_sources, parse_sources
+from kbase.store.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +181,12 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
     if embeddings is not None:
         units = passages(clauses)
         texts = {passage_hash(p.text): p.text for p in units}
-        known = _known_vectors(settings, set(texts), say)
+        cache = _vector_cache(settings)
+        known = _known_vectors(settings, set(texts), cache, say)
         missing = {key: text for key, text in texts.items() if key not in known}
-        known.update(embed_in_batches(embeddings, missing, say))
+        fresh = embed_in_batches(embeddings, missing, say)
+        cache.put(fresh)
+        known.update(fresh)
         embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
@@ -199,6 +203,7 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
         "dim": dim, **({"chroma": remote} if remote else {}),
+        "vectors_cached": embeddings is not None and settings.vector_cache_max_vectors > 0,
         "bm25": BM25_METHOD, "counts": {"docs": len(docs), "clauses": len(clauses), "tasks": len(tasks),
                                         "embedded": embedded},
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "build_seconds": seconds,
@@ -245,17 +250,30 @@ def _write_vectors(build: Path, embed_spec: str, remote: dict | None, units: lis
     return len(vectors[passage_hash(units[0].text)])
 
 
-def _known_vectors(settings: Settings, wanted: set[str], say: Progress) -> dict[str, list[float]]:
-    """Passage hash -> vector for the passages that need no embedding: the bundled corpus's, then the serving build's."""
+def _known_vectors(settings: Settings, wanted: set[str], cache: VectorCache, say: Progress) -> dict[str, list[float]]:
+    """Passage hash -> vector for the passages that need no embedding: the bundled corpus's, the cache's, then the
+    serving build's when it was made before the cache (those join the cache)."""
     known = read_vectors(settings.corpus_dir, settings.embeddings)
     if bundled := len(wanted & known.keys()):
         say(f"使用随包附带的 {bundled} 个段落向量…")
+    if missing := wanted - known.keys():
+        cached = cache.get(missing)
+        if cached:
+            say(f"沿用缓存中 {len(cached)} 个未变段落的向量…")
+        known.update(cached)
     if missing := wanted - known.keys():  # only then is the serving build's store worth opening
-        previous = _previous_vectors(index_root(settings), settings.embeddings)
-        if reused := len(missing & previous.keys()):
-            say(f"沿用上一版索引中 {reused} 个未变段落的向量…")
-        known = previous | known
+        previous = {key: vector for key, vector in _previous_vectors(index_root(settings), settings.embeddings).items()
+                    if key in missing}
+        if previous:
+            say(f"沿用上一版索引中 {len(previous)} 个未变段落的向量…")
+            cache.put(previous)
+        known.update(previous)
     return known
+
+
+def _vector_cache(settings: Settings) -> VectorCache:
+    return VectorCache(Path(settings.data_dir) / "cache", embedder_id(settings.embeddings),
+                       embedder_version(settings.embeddings), settings.vector_cache_max_vectors)
 
 
 def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
@@ -268,6 +286,8 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
     except (OSError, ValueError):
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
+        return {}
+    if meta.get("vectors_cached"):  # what it embedded went into the cache, already asked
         return {}
     try:  # from wherever that build kept them: switching to a server (or back) still reuses them
         # the client is shared with this process's readers of that build, which go on searching meanwhile

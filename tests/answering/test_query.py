@@ -3,6 +3,7 @@ import pytest
 
 from ingest.model import DocMeta
 from kbase.answering.query import analyse, name_documents, title_place
+from kbase.answering.slots import fills, slot_of_words
 
 EXHAUST = DocMeta(id="exhaust", title="漯河市机动车和非道路移动机械排气污染防治条例", kind="regulation")
 RESERVOIR = DocMeta(id="reservoir", title="信阳市鲇鱼山水库饮用水水源保护条例", kind="regulation")
@@ -21,22 +22,32 @@ def test_everyday_framing_sets_the_kind(question, kind):
     assert analyse(question).kind == kind
 
 
-@pytest.mark.parametrize("question, contact, live", [
-    ("环保局的举报电话是多少", True, False),
-    ("开封今天的空气质量指数是多少", False, True),
-    ("今天能在城区放鞭炮吗", False, False),  # asks for a rule, not a reading
+@pytest.mark.parametrize("question, slot, live", [
+    ("环保局的举报电话是多少", "contact", False),
+    ("开封今天的空气质量指数是多少", "number", True),
+    ("今天能在城区放鞭炮吗", "permission", False),  # asks for a rule, not a reading
 ])
-def test_a_phone_number_or_todays_reading_is_a_datum_of_its_own(question, contact, live):
+def test_a_phone_number_or_todays_reading_is_a_datum_of_its_own(question, slot, live):
     q = analyse(question)
-    assert (q.asked_contact, q.live_data) == (contact, live)
+    assert (slot_of_words(q.asking), q.live_data) == (slot, live)
 
 
-@pytest.mark.parametrize("question, place", [
-    ("市生态环境局在哪办公", True), ("马家河污水处理厂在哪条路上", True),
-    ("化工园区的设施要在哪年前配上", False), ("河湖的统一监督管理职责在哪个部门", False),
+@pytest.mark.parametrize("question, slot", [
+    ("市生态环境局在哪办公", "place"), ("马家河污水处理厂在哪条路上", "place"),
+    ("化工园区的设施要在哪年前配上", "date"), ("河湖的统一监督管理职责在哪个部门", "body"),
+    ("在河里电鱼罚多少钱", "amount"), ("往河里倒垃圾会怎么处罚", "sanction"), ("绿化带是指什么", "definition"),
 ])
-def test_where_a_place_is_is_a_datum_of_its_own(question, place):
-    assert analyse(question).asked_place == place
+def test_what_a_question_asks_for_is_read_from_the_words_that_ask(question, slot):
+    assert slot_of_words(analyse(question).asking) == slot
+
+
+@pytest.mark.parametrize("slot, quote, filled", [
+    ("amount", "处二万元以上二十万元以下的罚款", True), ("amount", "由生态环境主管部门责令改正", False),
+    ("body", "市生态环境局牵头", True), ("date", "2025年年底前完成", True), ("date", "加强监督管理", False),
+    ("contact", "举报电话12369", True), ("place", "位于城区东部", True), ("place", "加强道路扬尘治理", False),
+])
+def test_a_quote_fills_a_slot_only_with_what_it_asks_for(slot, quote, filled):
+    assert fills(slot, quote) == filled
 
 
 def test_a_local_titles_site_is_a_place_not_its_topic():

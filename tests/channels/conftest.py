@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from kbase.bench.webserver import REPO_DIR
 
 LONG_TASK = "".join(f"推进第{i}批工业企业深度治理，确保排放浓度<{i % 50 + 10}毫克/立方米&稳定达标。" for i in range(1, 181))
 PLAN = f"""开封市人民政府办公室关于印发开封市环境质量提升行动方案的通知
@@ -73,3 +78,20 @@ def web_server(web_env):
     from kbase.bench.webserver import ServeProcess
     with ServeProcess(web_env(public_questions_per_minute="1000")) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def own_data_dir(tmp_path_factory, indexed_settings, corpus) -> Path:
+    """A data dir of the test module's own, the small corpus's index copied in: the reminders' subscriptions and done
+    marks it writes meet no other module's server."""
+    data_dir = tmp_path_factory.mktemp("state") / "data"
+    shutil.copytree(indexed_settings(corpus_dir=corpus).data_dir, data_dir)
+    return data_dir
+
+
+def remind(env: dict[str, str], *args: str) -> list[dict]:
+    """`bot.py remind --json ARGS` in a child process: the reminder objects it printed."""
+    result = subprocess.run([sys.executable, "bot.py", "remind", "--json", *args], cwd=REPO_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -360,3 +360,37 @@ def test_a_token_telegram_rejects_is_a_clear_error_and_exit_1(api, base_settings
     assert result.returncode == 1
     assert "拒绝" in result.stderr and "Traceback" not in result.stderr and rejected not in result.stderr
     assert [c.method for c in api.failed()] == ["getMe"] and not api.calls()
+
+
+@pytest.mark.anyio
+async def test_staff_subscribe_in_a_chat_and_its_digest_is_sent_once(api, base_settings, service, tmp_path):
+    settings = at(base_settings, api, data_dir=tmp_path)  # reminders of its own; the index stays the module's
+    async with running(settings, service):
+        api.send_text("/subscribe 环保局", CITIZEN)
+        api.send_text("/subscribe 环保局", STAFF)
+        [refused] = await replies(api, CITIZEN)
+        [confirmed] = await replies(api, STAFF)
+    assert STAFF_ONLY in shown(refused) and "已订阅「市生态环境局」" in shown(confirmed)
+    # the subscription lives in tmp_path: a second bot on it sends the digest as it starts, and only once
+    async with running(settings, service):
+        [_, digest] = await replies(api, STAFF, 2)
+        assert "【期限提醒】" in shown(digest) and "一(一)1" in shown(digest) and "已逾期" in shown(digest)
+        api.send_text("/done 一(一)1", STAFF)
+        [*_, done] = await replies(api, STAFF, 3)
+    assert "已标记完成" in shown(done)
+    async with running(settings, service):
+        api.send_text("/subscriptions", STAFF)
+        [*_, listed] = await replies(api, STAFF, 4)
+    assert "市生态环境局" in shown(listed)
+    assert len([c for c in api.calls("sendMessage", STAFF) if "【期限提醒】" in shown(c)]) == 1
+
+
+def test_bot_py_remind_delivers_to_telegram_through_the_bot_api(api, base_settings):
+    from kbase.channels.staffchat.delivery import deliverers
+    from kbase.reminders.store import Subscription
+    deliver = deliverers(at(base_settings, api))["telegram"]
+    subscription = Subscription(1, "telegram", str(GROUP), "市生态环境局", str(STAFF), "2025-03-01T00:00:00+00:00")
+    assert deliver(subscription, ["【期限提醒】市生态环境局", "• 一(一)1 督查 <夜间> & 突击"])
+    [sent] = api.calls("sendMessage", GROUP)
+    assert shown(sent) == "【期限提醒】市生态环境局\n• 一(一)1 督查 <夜间> & 突击"  # escaped for HTML mode
+    assert not deliverers(at(base_settings, api, telegram_bot_token="123:wrong"))["telegram"](subscription, ["x"])

@@ -87,3 +87,12 @@ def test_token_checks_and_file_url():
     assert "格式不正确" in problem and "malformed" in problem and "not-a-token" not in problem
     assert file_base_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/file/bot", file_base_url("http://127.0.0.1:8081/bot"))
+
+
+def test_leads_are_labelled_as_leads_not_as_the_basis_of_an_answer():
+    leads = Answer(question="q", status="related", answer="未找到直接规定回答这个问题的条款。",
+                   citations=[_citation(1, "加强监督管理。")])
+    shown = parse_telegram_html(tg_render.render_answer(leads)[0])
+    assert "相关条款（不是答案，仅供参考）" in shown and "依据：" not in shown
+    answered = leads.model_copy(update={"status": "answered"})
+    assert "依据：" in parse_telegram_html(tg_render.render_answer(answered)[0])

@@ -146,6 +146,33 @@ def test_the_staff_login_sets_an_http_only_strict_cookie_and_logout_clears_it(we
         assert browser.get("/api/tasks").status_code == 401
 
 
+def test_the_citizen_page_answers_as_public_even_with_the_staff_cookie(web_server):
+    with httpx.Client(base_url=web_server.url, timeout=30) as browser:
+        assert browser.post("/staff", data={"token": STAFF_TOKEN}).status_code == 303 and browser.cookies
+        answer = browser.post("/api/ask", json={"question": INTERNAL_QUESTION}).json()
+        assert "test-internal" not in str(answer) and "青松化工园区涉气企业" not in str(answer)
+        assert browser.get("/api/clause", params={"doc": "test-internal", "ref": "一(一)1"}).status_code == 404
+        assert browser.get("/api/tasks").status_code == 200  # the staff page's own data still follows the cookie
+        with_header = browser.post("/api/ask", json={"question": INTERNAL_QUESTION}, headers=STAFF).json()
+        assert with_header["citations"][0]["doc"] == "test-internal"
+
+
+def test_a_departments_calendar_feed_is_staff_only_and_parses_back_with_its_deadlines(client):
+    from icalendar import Calendar
+    assert client.get("/calendar/市生态环境局.ics").status_code == 401
+    assert client.get("/calendar/市生态环境局.ics", params={"token": "guess"}).status_code == 401
+    response = client.get("/calendar/环保局.ics", headers=STAFF)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    found = {(str(e.decoded("dtstart")), str(e["summary"]).split(" ")[0]) for e in events}
+    # lead of the internal inspection, support of the water-source task; not the coal task it has no part in
+    assert found == {("2024-09-30", "一(一)1"), ("2025-06-30", "三(二)1")}
+    assert all(f"{client.base_url}/staff?dept=" in str(e["url"]) for e in events)
+    by_token = client.get("/calendar/市生态环境局.ics", params={"token": STAFF_TOKEN})
+    assert by_token.status_code == 200 and by_token.content.count(b"BEGIN:VEVENT") == 2
+    assert client.get("/calendar/市宇宙局.ics", headers=STAFF).status_code == 404
+
+
 def test_the_timeline_is_staff_only_svg(client):
     assert client.get("/staff/timeline.svg").status_code == 401
     response = client.get("/staff/timeline.svg", headers=STAFF)

@@ -155,3 +155,16 @@ def test_the_page_works_from_the_keyboard_with_a_visible_focus(page):
     page.keyboard.press("Enter")
     page.locator("article.turn .citation").first.wait_for()
     assert "40微克/立方米" in page.locator("article.turn .answer-text").inner_text()
+
+
+def test_leads_are_shown_as_leads_not_as_an_answer(page):
+    page.goto("/")
+    page.get_by_label("您的问题").fill("饮用水水源地保护的联系电话是多少？")  # the clause states no number
+    page.get_by_label("您的问题").press("Enter")
+    turn = page.locator("article.status-related")
+    turn.wait_for()
+    assert turn.locator(".badge").inner_text().startswith("未找到直接答案")
+    assert turn.locator(".answer-text").inner_text().startswith("未找到直接规定")
+    assert turn.locator(".citations h3").inner_text().startswith("相关条款（不是答案")
+    assert "加强饮用水水源地保护" in turn.locator(".citation").first.inner_text()
+    assert fits_the_phone(page)

@@ -196,7 +196,7 @@ def test_two_processes_share_a_data_dir_and_a_server_across_a_rebuild(server, tm
                                 capture_output=True, text=True, encoding="utf-8", timeout=120)
         assert ingest.returncode == 0, ingest.stderr
         second = serving(settings)
-        assert re.search(r"沿用上一版索引中 \d+ 个未变段落的向量", ingest.stderr) and second["counts"]["embedded"] == 1
+        assert re.search(r"沿用缓存中 \d+ 个未变段落的向量", ingest.stderr) and second["counts"]["embedded"] == 1
         second_collection = second["chroma"]["collection"]
         assert second_collection != first_collection
         assert {first_collection, second_collection} <= server.collections()

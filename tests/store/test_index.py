@@ -193,11 +193,28 @@ def test_rebuild_embeds_only_the_clauses_that_changed(tmp_path):
     rows = [noise if row[1] == "三(二)1" else row for row in CLAUSE_ROWS]
     messages: list[str] = []
     _, fp = build(settings, make_clauses(rows), messages.append)
-    assert any(m.startswith("沿用上一版索引中 7 个") for m in messages)
+    assert any(m.startswith("沿用缓存中 7 个") for m in messages)
     index = open_index(settings, fp)
+    assert index.meta["counts"]["embedded"] == 1
     assert top(index.dense("晚上工地施工太吵了", 3)) == "test-plan::三(二)1"
     assert top(index.dense("农田被重金属污染了怎么办", 3)) == "test-plan::三(三)1"
     index.close()
+
+
+def test_a_build_made_before_the_vector_cache_gives_its_vectors_to_the_next(tmp_path):
+    from kbase.store.vector_cache import CACHE_FILE
+    settings = Settings(data_dir=tmp_path, embeddings="e5-small")
+    first, _ = build(settings, make_clauses())
+    (tmp_path / "cache" / CACHE_FILE).unlink()  # as a data dir built by an older policybot: no cache, no flag
+    meta = json.loads((first / "meta.json").read_text(encoding="utf-8"))
+    (first / "meta.json").write_text(json.dumps({**meta, "vectors_cached": False}), encoding="utf-8")
+    messages: list[str] = []
+    _, fp = build(settings, make_clauses(), messages.append)
+    assert any(m.startswith("沿用上一版索引中 8 个") for m in messages)
+    assert open_index(settings, fp).meta["counts"]["embedded"] == 0
+    messages.clear()
+    build(settings, make_clauses(), messages.append)
+    assert any(m.startswith("沿用缓存中 8 个") for m in messages)
 
 
 CHILD = """

@@ -2,23 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from ingest.ledger import find_deadlines
 from ingest.model import Clause
 from ingest.text import fmt_date
 from kbase.answering.context import Context, cite
 from kbase.answering.query import Query
+from kbase.answering.slots import fills
 from kbase.answering.wording import deadline_status
 from kbase.model import Answer
-
-_TIME = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|[一二三四五六七八九十]+月|年底|月底|期间|以前|之前|日前|前完成|施行|"
-                   r"[\d一二三四五六七八九十两]+(?:个)?(?:年|月|日|天|小时|个工作日)(?:内|以内|之内)")
 
 
 def mentions_time(text: str) -> bool:
     """A date or a time limit of some kind is stated (每年6月5日, 2025年底前, 十四五期间)."""
-    return bool(_TIME.search(text))
+    return fills("date", text)
 
 
 def _due_dates(clause: Clause) -> list:

@@ -1,17 +1,13 @@
-"""not_found: the sources do not say; the answer says so plainly and points to the nearest clauses."""
+"""not_found: nothing in the sources is close to the question; the answer says so plainly, without claiming that no
+rule exists (a search that missed proves nothing), and says where to ask."""
 from __future__ import annotations
 
-from kbase.answering.context import Context, cite
+from kbase.answering.context import Context
 from kbase.answering.query import Query
-from kbase.answering.retrieve import Hit
 from kbase.model import Answer
 
-NOT_FOUND = "抱歉，现有文件中没有找到与这个问题直接相关的规定。"
+NOT_FOUND = "抱歉，在现有文件中没有找到与这个问题相关的条款。可以换个说法再问，或向有关主管部门咨询。"
 
 
-def not_found(ctx: Context, q: Query, message: str = NOT_FOUND, hits: list[Hit] | None = None) -> Answer:
-    related = [cite(h.clause, ctx.best_sentence(q, h.clause)) for h in (hits or [])[:2]]
-    body = message
-    if related:
-        body += "\n相关条款：" + "；".join(f"《{c.title}》{c.ref}" for c in related)
-    return Answer(question=q.text, status="not_found", answer=body, related=related, kind=q.kind)
+def not_found(ctx: Context, q: Query, message: str = NOT_FOUND) -> Answer:
+    return Answer(question=q.text, status="not_found", answer=message, kind=q.kind)

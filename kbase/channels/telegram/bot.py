@@ -40,8 +40,12 @@ from telegram.ext import (
 from ingest.model import DocMeta, Task
 from kbase.channels.conversations import Conversations
 from kbase.channels.limits import QuestionLimiter
+from kbase.channels.staffchat.core import ChatCore
 from kbase.channels.telegram import render as tg_render
+from kbase.channels.telegram.reminders import add_reminders
 from kbase.model import Answer, Audience
+from kbase.reminders.reminders import STORE_FILE, Reminders
+from kbase.reminders.store import ReminderStore
 from kbase.service import Service
 from kbase.settings import Settings
 
@@ -60,7 +64,9 @@ HELP = "\n".join([
     "/show 大气污染防治法 第九十九条 — 指定文件查看条款"])
 STAFF_HELP = "\n".join([
     "", "工作人员命令：", "/tasks [部门] [年份] — 任务清单", "/overdue — 截止日期已过的任务",
-    "/due 2025 — 某年到期的任务", "/reload — 重新加载文件"])
+    "/due 2025 — 某年到期的任务", "/reload — 重新加载文件",
+    "/subscribe 市生态环境局 — 在本会话订阅期限提醒（/unsubscribe 取消，/subscriptions 查看）",
+    "/done 三(三)5 — 标记任务期限已完成"])
 ERROR_REPLY = "抱歉，处理出错了，请稍后再试。"
 SLOW_DOWN = "请稍后再问：每位用户每分钟最多提问 {n} 次。"
 STAFF_ONLY = "抱歉，该命令仅限工作人员使用。"
@@ -342,5 +348,7 @@ def build_application(settings: Settings, service: Service) -> Application:
     application.add_handler(MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, group_text))
     application.add_handler(MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, non_text))
     application.add_handler(CallbackQueryHandler(open_citation, pattern=f"^{tg_render.CLAUSE_CALLBACK_PREFIX}:"))
+    store = ReminderStore(settings.data_dir / STORE_FILE)
+    add_reminders(application, ChatCore(settings, service, Reminders(service, store)))
     application.add_error_handler(on_error)
     return application

@@ -130,7 +130,8 @@ def render_answer(answer: Answer) -> list[str]:
     """The answer text, then its sources (title, ref, quoted words), as HTML messages."""
     blocks = [Block(body=answer.answer)]
     if answer.citations:
-        blocks += _citation_blocks("依据：", answer.citations)
+        label = "相关条款（不是答案，仅供参考）：" if answer.status == "related" else "依据："
+        blocks += _citation_blocks(label, answer.citations)
     elif answer.related:
         blocks += _citation_blocks("相关条款：", answer.related)
     return split_messages(blocks)

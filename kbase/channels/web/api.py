@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from kbase.channels.web.auth import audience, require_staff
+from kbase.channels.web.auth import audience, question_audience, require_staff
 from kbase.channels.web.errors import CLAUSE_MISSING, WebError, documented
 from kbase.channels.web.ledger import filtered_tasks, task_json
 from kbase.channels.web.state import WebState, web_state
@@ -45,7 +45,7 @@ async def healthz(web: Annotated[WebState, Depends(web_state)]) -> dict:
 
 @router.post("/api/ask", responses=documented(400, 413, 429), summary="the answer object of `ask --json`; `session` continues a conversation")
 async def ask(body: AskRequest, request: Request, web: Annotated[WebState, Depends(web_state)],
-              who: Annotated[Audience, Depends(audience)]) -> dict:
+              who: Annotated[Audience, Depends(question_audience)]) -> dict:
     request_id = request.state.request_id
     if who == "public" and (wait := web.limiter.take(client_address(request))):
         log.info("question limited id=%s", request_id)
@@ -69,7 +69,8 @@ async def sources(web: Annotated[WebState, Depends(web_state)], who: Annotated[A
 
 @router.get("/api/clause", responses=documented(400, 404), summary="one whole clause the caller may see; 404 otherwise")
 async def clause(doc: Annotated[str, Query(max_length=200)], ref: Annotated[str, Query(max_length=100)],
-                 web: Annotated[WebState, Depends(web_state)], who: Annotated[Audience, Depends(audience)]) -> dict:
+                 web: Annotated[WebState, Depends(web_state)],
+                 who: Annotated[Audience, Depends(question_audience)]) -> dict:
     found = await run_in_threadpool(web.service.show, doc, ref, who)
     if found is None:
         raise WebError(404, CLAUSE_MISSING)
@@ -88,7 +89,8 @@ def tasks_filter(dept: Annotated[ShortText | None, Blank, Query(description="ali
 
 @router.get("/api/tasks", dependencies=[Depends(require_staff)], responses=documented(400, 401),
             summary="staff only: `tasks --json` objects, each deadline with its status against today")
-async def tasks(web: Annotated[WebState, Depends(web_state)], filters: Annotated[dict, Depends(tasks_filter)]) -> list:
+async def tasks(request: Request, web: Annotated[WebState, Depends(web_state)],
+                filters: Annotated[dict, Depends(tasks_filter)]) -> list:
     found = await run_in_threadpool(filtered_tasks, web.service, **filters)
-    today = web.service.today()
-    return [task_json(task, today) for task in found]
+    today, done = web.service.today(), await run_in_threadpool(request.app.state.reminders.done_marks)
+    return [task_json(task, today, done) for task in found]

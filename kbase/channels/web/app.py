@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from kbase.channels.web import api, pages
+from kbase.channels.web.chats import channel_lifespan, mount_chat_channels
 from kbase.channels.web.errors import http_error, invalid_request
 from kbase.channels.web.guards import Guard
 from kbase.channels.web.state import WebState
@@ -26,8 +27,10 @@ DESCRIPTION = ("Grounded answers over Kaifeng's eco-environment plan and nationa
 
 
 def build_app(settings: Settings, service: Service) -> FastAPI:
-    app = FastAPI(title="policybot", description=DESCRIPTION, version="0.1.0", docs_url=None, redoc_url=None)
+    app = FastAPI(title="policybot", description=DESCRIPTION, version="0.1.0", docs_url=None, redoc_url=None,
+                  lifespan=channel_lifespan)
     app.state.web = WebState(settings, service)
+    app.state.deliver = mount_chat_channels(app, settings, service)  # WeCom, DingTalk, calendar feeds
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")

@@ -35,6 +35,13 @@ def audience(request: Request, credentials: Bearer) -> Audience:
     return "staff" if staff else "public"
 
 
+def question_audience(request: Request, credentials: Bearer) -> Audience:
+    """For questions and clauses (what the citizen page asks): the Bearer header only. The browser sends the staff
+    page's cookie to every path, the citizen page's requests included, and that page must always answer as public."""
+    settings: Settings = request.app.state.web.settings
+    return "staff" if credentials and is_staff_token(settings, credentials.credentials) else "public"
+
+
 def require_staff(who: Annotated[Audience, Depends(audience)]) -> None:
     """The dependency of staff-only endpoints: 401 without a valid token."""
     if who != "staff":

@@ -36,10 +36,13 @@ def deadline_wording(deadline: Deadline, today: dt.date) -> str:
     return deadline_status(deadline.date, today)
 
 
-def task_json(task: Task, today: dt.date) -> dict:
-    """The `tasks --json` object, each deadline with `status` and its Chinese wording `status_text`."""
+def task_json(task: Task, today: dt.date, done: dict | None = None) -> dict:
+    """The `tasks --json` object, each deadline with `status` and its Chinese wording `status_text`, and `done`
+    ({"by", "at"}) when staff marked it done (a mark of the reminders, keyed by doc, ref and date)."""
     data = task.model_dump(mode="json")
     for entry, deadline in zip(data["deadlines"], task.deadlines, strict=True):
         entry["status"] = deadline_state(deadline, today)
         entry["status_text"] = deadline_wording(deadline, today)
+        mark = (done or {}).get((task.doc, task.ref, deadline.date)) if deadline.kind == "deadline" else None
+        entry["done"] = {"by": mark.done_by, "at": mark.done_at} if mark else None
     return data

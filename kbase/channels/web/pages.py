@@ -77,7 +77,8 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/staff/timeline.svg", dependencies=[Depends(require_staff)])
-async def timeline(web: Annotated[WebState, Depends(web_state)],
+async def timeline(request: Request, web: Annotated[WebState, Depends(web_state)],
                    filters: Annotated[dict, Depends(tasks_filter)]) -> Response:
     found = await run_in_threadpool(filtered_tasks, web.service, **filters)
-    return Response(timeline_svg(found, web.service.today()), media_type="image/svg+xml")
+    done = await run_in_threadpool(request.app.state.reminders.done_marks)
+    return Response(timeline_svg(found, web.service.today(), done), media_type="image/svg+xml")

@@ -12,6 +12,7 @@ import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from kbase.channels.web.app import build_app
+from kbase.reminders.store import ReminderStoreError
 from kbase.service import Service
 from kbase.settings import Settings
 from kbase.store.build import ensure_index
@@ -76,7 +77,12 @@ def run_web(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> in
         service = Service(settings, progress=_progress, long_running=True)
     except KeyboardInterrupt:
         return 0
-    config = uvicorn.Config(build_app(settings, service), host=host, port=port, **_options(settings))
+    try:
+        app = build_app(settings, service)
+    except (ReminderStoreError, ValueError) as exc:  # the reminders' file, or a channel configured by halves
+        print(f"无法启动：{exc}", file=sys.stderr, flush=True)
+        return 1
+    config = uvicorn.Config(app, host=host, port=port, **_options(settings))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal; ignored, the process exits 0
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, signal.SIG_IGN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Container
 from html import escape
 
 from ingest.model import Task
@@ -11,7 +12,7 @@ from kbase.channels.web.ledger import deadline_wording
 
 WIDTH, LABEL_WIDTH, RIGHT_PAD = 960, 230, 30
 TOP, ROW_HEIGHT, BOTTOM = 70, 34, 40
-OVERDUE_COLOUR, UPCOMING_COLOUR = "#b3261e", "#0b57a4"  # both above 4.5:1 on white
+OVERDUE_COLOUR, UPCOMING_COLOUR, DONE_COLOUR = "#b3261e", "#0b57a4", "#1b6e37"  # each above 4.5:1 on white
 FONT = "font-family=\"'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif\""
 
 
@@ -20,14 +21,15 @@ def responsible(task: Task) -> list[str]:
     return task.lead or task.shared or task.implement
 
 
-def _rows(tasks: list[Task], today: dt.date) -> dict[str, dict[dt.date, list[str]]]:
-    """department -> date -> descriptions of the deadlines falling then."""
-    rows: dict[str, dict[dt.date, list[str]]] = defaultdict(lambda: defaultdict(list))
+def _rows(tasks: list[Task], today: dt.date, done: Container) -> dict[str, dict[dt.date, list[tuple[str, bool]]]]:
+    """department -> date -> (description, marked done) of the deadlines falling then."""
+    rows: dict[str, dict[dt.date, list[tuple[str, bool]]]] = defaultdict(lambda: defaultdict(list))
     for task in tasks:
         for deadline in (d for d in task.deadlines if d.kind == "deadline"):
+            is_done = (task.doc, task.ref, deadline.date) in done
+            state = "已完成" if is_done else deadline_wording(deadline, today)
             for unit in responsible(task):
-                rows[unit][deadline.date].append(
-                    f"{task.ref} {task.title}：{deadline.text}（{deadline_wording(deadline, today)}）")
+                rows[unit][deadline.date].append((f"{task.ref} {task.title}：{deadline.text}（{state}）", is_done))
     return dict(sorted(rows.items(), key=lambda item: (min(item[1]), item[0])))
 
 
@@ -37,11 +39,16 @@ def _text(x: float, y: float, content: str, anchor: str = "start", size: int = 1
             f'font-weight="{weight}">{escape(content)}</text>')
 
 
-def _mark(x: float, y: float, overdue: bool, count: int, tooltip: str) -> str:
-    """A square for a passed deadline, a circle for a coming one: the difference holds without colour too."""
-    colour = OVERDUE_COLOUR if overdue else UPCOMING_COLOUR
-    shape = (f'<rect x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" fill="{colour}"/>' if overdue
-             else f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="{colour}"/>')
+def _mark(x: float, y: float, overdue: bool, count: int, tooltip: str, done: bool = False) -> str:
+    """A square for a passed deadline, a circle for a coming one, a diamond when every deadline there is done: the
+    difference holds without colour too."""
+    colour = DONE_COLOUR if done else OVERDUE_COLOUR if overdue else UPCOMING_COLOUR
+    if done:
+        shape = f'<path class="done" d="M{x:.1f} {y - 10:.1f}l10 10l-10 10l-10 -10z" fill="{colour}"/>'
+    elif overdue:
+        shape = f'<rect x="{x - 8:.1f}" y="{y - 8:.1f}" width="16" height="16" fill="{colour}"/>'
+    else:
+        shape = f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8.5" fill="{colour}"/>'
     label = _text(x, y + 4.5, str(count), "middle", 11, "#ffffff", "bold") if count > 1 else ""
     return f"<g><title>{escape(tooltip)}</title>{shape}{label}</g>"
 
@@ -51,8 +58,9 @@ def _today_line(x1: float, y1: float, x2: float, y2: float) -> str:
             'stroke-dasharray="4 3"/>')
 
 
-def timeline_svg(tasks: list[Task], today: dt.date) -> str:
-    rows = _rows(tasks, today)
+def timeline_svg(tasks: list[Task], today: dt.date, done: Container = frozenset()) -> str:
+    """`done` holds the (doc, ref, date) of deadlines marked done."""
+    rows = _rows(tasks, today, done)
     height = TOP + max(len(rows), 1) * ROW_HEIGHT + BOTTOM
     dates = [date for marks in rows.values() for date in marks] + [today]
     start, end = dt.date(min(dates).year, 1, 1), dt.date(max(dates).year + 1, 1, 1)
@@ -67,7 +75,8 @@ def timeline_svg(tasks: list[Task], today: dt.date) -> str:
              f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
              _text(10, 24, "各部门任务期限", size=16, weight="bold")]
     legend_x = WIDTH - 400
-    parts += [_mark(legend_x, 19, True, 1, "期限已过"), _text(legend_x + 14, 24, "期限已过"),
+    parts += [_mark(legend_x - 90, 19, False, 1, "已完成", done=True), _text(legend_x - 76, 24, "已完成"),
+              _mark(legend_x, 19, True, 1, "期限已过"), _text(legend_x + 14, 24, "期限已过"),
               _mark(legend_x + 100, 19, False, 1, "尚未到期"), _text(legend_x + 114, 24, "尚未到期"),
               _today_line(legend_x + 200, 19, legend_x + 222, 19), _text(legend_x + 228, 24, "今天"),
               _text(legend_x + 270, 24, "数字=同日期限数", size=12, fill="#4a4a4a")]
@@ -88,8 +97,9 @@ def timeline_svg(tasks: list[Task], today: dt.date) -> str:
         parts.append(_text(LABEL_WIDTH - 12, y + 4.5, unit, "end"))
         for date, descriptions in sorted(marks.items()):
             overdue = date < today
-            tooltip = f"{unit} · {date.isoformat()}\n" + "\n".join(descriptions)
-            parts.append(_mark(x_of(date), y, overdue, len(descriptions), tooltip))
+            tooltip = f"{unit} · {date.isoformat()}\n" + "\n".join(text for text, _ in descriptions)
+            all_done = all(is_done for _, is_done in descriptions)
+            parts.append(_mark(x_of(date), y, overdue, len(descriptions), tooltip, all_done))
     today_x = x_of(today)
     parts += [_today_line(today_x, TOP - 8, today_x, axis_bottom + 6),
               _text(today_x, axis_bottom + 22, f"今天 {today.isoformat()}", "middle", 12, weight="bold"), "</svg>"]

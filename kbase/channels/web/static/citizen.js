@@ -2,7 +2,8 @@
 // Server text is only ever set through textContent: nothing from a question, an answer or a document is parsed as HTML.
 "use strict";
 
-const STATUS_LABELS = { not_found: "未找到明确依据", refused: "无法回答" };
+const STATUS_LABELS = { related: "未找到直接答案 · 以下为相关条款，仅供参考", not_found: "未找到明确依据", refused: "无法回答" };
+const CITATION_TITLES = { related: "相关条款（不是答案，请自行判断是否适用）" };
 const NETWORK_ERROR = "网络连接出错，请检查网络后再试。";
 const SERVER_ERROR = "服务器出错了，请稍后再试。";
 
@@ -82,7 +83,7 @@ function renderTurn(question, answer) {
   turn.append(element("p", "asked", question));
   if (STATUS_LABELS[answer.status]) turn.append(element("p", "badge", STATUS_LABELS[answer.status]));
   turn.append(element("p", "answer-text", answer.answer));
-  if (answer.citations.length) turn.append(citationList("依据", answer.citations));
+  if (answer.citations.length) turn.append(citationList(CITATION_TITLES[answer.status] || "依据", answer.citations));
   else if (answer.related && answer.related.length) turn.append(citationList("可能相关的条款", answer.related));
   return turn;
 }

@@ -3,7 +3,8 @@
 "use strict";
 
 const ROLE_LABELS = [["lead", "牵头"], ["support", "配合"], ["shared", "按职责分工负责"], ["implement", "负责落实"]];
-const STATE_LABELS = { overdue: "期限已过", due_today: "今天到期", upcoming: "未到期", started: "已开始", not_started: "未开始" };
+const STATE_LABELS = { overdue: "期限已过", due_today: "今天到期", upcoming: "未到期", started: "已开始", not_started: "未开始",
+                       done: "已完成" };
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -32,6 +33,40 @@ function filterQuery(form) {
   return query;
 }
 
+async function markDone(task, deadline, item) {
+  const response = await fetch("api/done", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ doc: task.doc, ref: task.ref, date: deadline.date }),
+  });
+  if (!response.ok) {
+    document.getElementById("status").textContent = "未能标记完成，请稍后再试。";
+    return;
+  }
+  item.replaceWith(deadlineItem(task, { ...deadline, done: (await response.json()).done }));
+  const timeline = document.getElementById("timeline");
+  const redrawn = new URL(timeline.src);
+  redrawn.searchParams.set("drawn", String(Date.now())); // a new URL, so the image is fetched again, now with the mark
+  timeline.src = redrawn.toString();
+}
+
+function deadlineItem(task, deadline) {
+  const item = element("li");
+  const state = deadline.done ? "done" : deadline.status;
+  item.append(element("span", `state state-${state}`, STATE_LABELS[state] || state),
+              element("span", "deadline-when", `${deadline.text}（${deadline.status_text}）`),
+              element("span", "deadline-what", deadline.what));
+  if (deadline.done) {
+    item.append(element("span", "deadline-done", `${deadline.done.by} 于 ${deadline.done.at.slice(0, 10)} 标记完成`));
+  } else if (deadline.kind === "deadline") {
+    const button = element("button", "link-button mark-done", "标记完成");
+    button.type = "button";
+    button.setAttribute("aria-label", `标记 ${task.ref} ${deadline.text} 已完成`);
+    button.addEventListener("click", () => markDone(task, deadline, item));
+    item.append(button);
+  }
+  return item;
+}
+
 function taskCard(task) {
   const card = element("article", "task");
   card.append(element("h4", null, `${task.ref} ${task.title}`));
@@ -42,13 +77,7 @@ function taskCard(task) {
   card.append(roles);
   if (task.deadlines.length) {
     const list = element("ul", "deadlines");
-    for (const deadline of task.deadlines) {
-      const item = element("li");
-      item.append(element("span", `state state-${deadline.status}`, STATE_LABELS[deadline.status] || deadline.status),
-                  element("span", "deadline-when", `${deadline.text}（${deadline.status_text}）`),
-                  element("span", "deadline-what", deadline.what));
-      list.append(item);
-    }
+    for (const deadline of task.deadlines) list.append(deadlineItem(task, deadline));
     card.append(list);
   } else {
     card.append(element("p", "hint", "未写明期限"));

@@ -1,0 +1,76 @@
+"""One named row of numbers per draft answer: how the retrievers ranked its clause, how much of the question the clause
+holds, what the question asks for and whether the answer's kind module could answer it, what kind of text it cites.
+No thresholds here: the model weighs them."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from kbase.answering.query import Query, elsewhere, is_home
+from kbase.answering.retrieve import Hit, bigram_overlap
+from kbase.model import Answer
+
+SLOTS = ("contact", "place", "amount", "sanction", "body", "date", "definition", "permission", "procedure", "number")
+KINDS = ("penalty", "responsibility", "deadline", "target", "definition", "law", "general")
+_MISSING_RANK = 30
+
+
+@dataclass
+class Draft:
+    """An answer about to be given, with what the relevance rule and the kind module said of it."""
+
+    answer: Answer
+    hits: list[Hit]  # the lead first
+    lead_rank: int  # where the lead stood in the fused ranking
+    gate: bool  # the words, or the words and the vector search together, vouch for the lead
+    vouched: bool  # the words alone vouch for it
+    typed: bool  # the kind module answered (not the closest-sentences fallback)
+    unknown_topic: bool  # the asking part names a thing no document mentions
+    follow_up: bool = False
+
+
+def _rank(rank: int | None) -> float:
+    return float(_MISSING_RANK if rank is None else rank)
+
+
+def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, float]:
+    """The draft's row; `measures` are what the retriever says of it (heading and quote coverage, the heaviest word
+    the clause lacks, how far its vector similarity is from the best)."""
+    lead = draft.hits[0]
+    following = draft.hits[1] if len(draft.hits) > 1 else None
+    quotes = "".join(c.quote for c in draft.answer.citations)
+    meta = lead.clause.meta
+    row = {
+        "coverage": lead.coverage,
+        "coverage_next": following.coverage if following else 0.0,
+        "score_margin": (lead.score - following.score) / lead.score if following and lead.score > 0 else 1.0,
+        "dense_first": float(lead.dense_rank == 0),
+        "dense_top3": float(lead.dense_rank is not None and lead.dense_rank < 3),
+        "dense_rank_log": math.log1p(_rank(lead.dense_rank)),
+        "dense_similarity": lead.dense,
+        "lexical_first": float(lead.lexical_rank == 0),
+        "lexical_rank_log": math.log1p(_rank(lead.lexical_rank)),
+        "both_first": float(lead.dense_rank == 0 and lead.lexical_rank == 0),
+        "lead_rank_log": math.log1p(draft.lead_rank),
+        "gate": float(draft.gate),
+        "vouched": float(draft.vouched),
+        "unknown_topic": float(draft.unknown_topic),
+        "typed": float(draft.typed),
+        "slot_confidence": q.slot_confidence,
+        "statute": float(meta.is_statute),
+        "named_match": float(bool(q.named_docs) and lead.clause.doc in q.named_docs),
+        "named_other": float(bool(q.named_docs) and lead.clause.doc not in q.named_docs),
+        "elsewhere": float(elsewhere(meta.title, lead.clause.doc, q) is not None),
+        "home": float(is_home(meta.title)),
+        "concepts_log": math.log1p(len(q.concepts)),
+        "question_chars_log": math.log1p(len(q.text)),
+        "quote_bigrams": bigram_overlap(q.text, quotes),
+        **measures,
+        "english": float(q.english),
+        "citations": float(len(draft.answer.citations)),
+        "years_asked": float(bool(q.years)),
+    }
+    row.update({f"slot_{slot}": float(q.slot == slot) for slot in SLOTS})
+    row.update({f"kind_{kind}": float(q.kind == kind) for kind in KINDS})
+    return row
+

@@ -1,0 +1,145 @@
+"""The shipped model (selective.json): gradient-boosted trees over a draft answer's features, calibrated (Platt), with the threshold chosen on held-out sets; and the slot classifier (character n-grams, logistic
+regression). Coefficients as JSON, read with plain Python and numpy: no pickle, no scikit-learn at
+answer time."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).resolve().parent / "selective.json"
+
+
+class StaleModel(RuntimeError):
+    """The model file was trained on other features than the code computes."""
+
+
+@dataclass
+class SlotClassifier:
+    classes: list[str]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray  # classes x features
+    intercept: np.ndarray
+    ngrams: tuple[int, int] = (1, 2)
+
+    def read(self, text: str) -> tuple[str, float]:
+        """The slot a question reads as, and the classifier's probability of it (scikit-learn's char tf-idf, l2)."""
+        text = text.lower()
+        counts: dict[int, int] = {}
+        for n in range(self.ngrams[0], self.ngrams[1] + 1):
+            for i in range(len(text) - n + 1):
+                index = self.vocabulary.get(text[i:i + n])
+                if index is not None:
+                    counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return "none", 0.0
+        indices = np.fromiter(counts, dtype=np.int64)
+        weights = np.fromiter(counts.values(), dtype=np.float64) * self.idf[indices]
+        weights /= np.linalg.norm(weights)
+        scores = self.coef[:, indices] @ weights + self.intercept
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        best = int(probabilities.argmax())
+        return self.classes[best], float(probabilities[best])
+
+
+@dataclass
+class Tree:
+    """One regression tree of the boosted ensemble, as scikit-learn's tree_ arrays (a leaf's children are -1)."""
+
+    left: list[int]
+    right: list[int]
+    feature: list[int]
+    threshold: list[float]
+    value: list[float]
+
+    def predict(self, x: list[float]) -> float:
+        node = 0
+        while self.left[node] != -1:
+            node = self.left[node] if x[self.feature[node]] <= self.threshold[node] else self.right[node]
+        return self.value[node]
+
+
+@dataclass
+class Decision:
+    features: list[str]
+    init: float  # the ensemble's starting log-odds
+    learning_rate: float
+    trees: list[Tree]
+    slope: float  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
+    offset: float
+    threshold: float  # the operating point chosen on held-out sets
+
+    def raw(self, x: list[float]) -> float:
+        return self.init + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
+
+    def probability(self, row: dict[str, float]) -> float:
+        if set(row) != set(self.features):
+            raise StaleModel("selective.json was trained on other features; retrain: python -m kbase.bench.train_decision")
+        return 1.0 / (1.0 + math.exp(-(self.slope * self.raw([row[name] for name in self.features]) + self.offset)))
+
+
+@dataclass
+class SelectiveModel:
+    slots: SlotClassifier | None = None
+    decision: Decision | None = None
+    meta: dict = field(default_factory=dict)
+
+    def read_slot(self, text: str) -> tuple[str, float]:
+        return self.slots.read(text) if self.slots else ("none", 0.0)
+
+    def to_json(self) -> dict:
+        out: dict = {"meta": self.meta}
+        if self.slots:
+            s = self.slots
+            out["slots"] = {"classes": s.classes, "ngrams": list(s.ngrams), "vocabulary": s.vocabulary,
+                            "idf": _rounded(s.idf), "coef": _rounded(s.coef), "intercept": _rounded(s.intercept)}
+        if self.decision:
+            d = self.decision
+            out["decision"] = {"features": d.features, "init": round(d.init, 6), "learning_rate": d.learning_rate,
+                               "trees": [{"left": t.left, "right": t.right, "feature": t.feature,
+                                          "threshold": _rounded(t.threshold), "value": _rounded(t.value)}
+                                         for t in d.trees],
+                               "slope": d.slope, "offset": d.offset, "threshold": d.threshold}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> SelectiveModel:
+        slots = decision = None
+        if s := data.get("slots"):
+            slots = SlotClassifier(s["classes"], s["vocabulary"], np.array(s["idf"]), np.array(s["coef"]),
+                                   np.array(s["intercept"]), tuple(s["ngrams"]))
+        if d := data.get("decision"):
+            decision = Decision(d["features"], d["init"], d["learning_rate"], [Tree(**t) for t in d["trees"]],
+                                d["slope"], d["offset"], d["threshold"])
+        return cls(slots, decision, data.get("meta", {}))
+
+
+def _rounded(values) -> list:
+    return np.round(np.asarray(values, dtype=np.float64), 6).tolist()
+
+
+_override: list[SelectiveModel] = []
+
+
+@cache
+def _load() -> SelectiveModel:
+    if not MODEL_FILE.exists():
+        return SelectiveModel()
+    return SelectiveModel.from_json(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
+
+
+def shipped_model() -> SelectiveModel:
+    """The model answers are decided with (the one being trained, while training)."""
+    return _override[-1] if _override else _load()
+
+
+def training_with(model: SelectiveModel) -> None:
+    """Decide with this model from now on in this process (the training script's, before it is written)."""
+    _override[:] = [model]
+

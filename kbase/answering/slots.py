@@ -1,0 +1,43 @@
+"""What a question asks for (its slot: an amount, a body, a date …) and whether a quoted sentence fills it. The words
+are data (ingest/data/slots.json); where none of them is in the question, a small classifier trained on our labelled
+questions (decide/selective.json) names the slot it reads."""
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+
+from ingest.lexicon import DATA_DIR
+from kbase.answering.decide.model import shipped_model
+
+CLASSIFIER_MIN_PROBABILITY = 0.6  # below it the classifier's reading is a feature, not the slot
+
+
+@cache
+def slot_data() -> dict:
+    data = json.loads((DATA_DIR / "slots.json").read_text(encoding="utf-8"))
+    data["patterns"] = {slot: re.compile("|".join(f"(?:{p})" for p in patterns))
+                        for slot, patterns in data["fills"].items()}
+    return data
+
+
+def slot_of_words(parts: list[str]) -> str | None:
+    """The slot whose word, found in the parts of a question that ask, is longest (ties: the data's order)."""
+    data = slot_data()
+    found = [(len(word), -data["slots"].index(slot), slot) for slot, words in data["asked"].items()
+             for word in words if any(word in part.lower() for part in parts)]
+    return max(found)[2] if found else None
+
+
+def asked_slot(text: str, parts: list[str]) -> tuple[str | None, float]:
+    """(slot, how sure): the data's words decide; else the classifier's reading when it is sure enough."""
+    slot = slot_of_words(parts)
+    if slot is not None:
+        return slot, 1.0
+    read, probability = shipped_model().read_slot(text)
+    return (read if read != "none" and probability >= CLASSIFIER_MIN_PROBABILITY else None), probability
+
+
+def fills(slot: str | None, text: str) -> bool:
+    """Whether a text holds what the slot asks for (an amount in 元, a body, a date …); no slot is always filled."""
+    return slot is None or bool(slot_data()["patterns"][slot].search(text))

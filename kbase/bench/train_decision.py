@@ -1,0 +1,263 @@
+"""Train the answer/abstain decision and the slot classifier on our labelled question sets, and ship them.
+
+    python -m kbase.bench.train_decision              # writes selective.json, docs/risk-coverage.png, docs/selective-cv.md
+
+Every labelled set but the blind ones is asked on the knowledge base it is about (kbase.bench.sets). Each question's
+draft answer (the answer the best clause gives, before any decision) is scored as the harness scores an answer: right
+or wrong. Gradient-boosted trees learn P(right) from the draft's features; leaving one set out at a time gives held-out
+predictions, which an isotonic regression calibrates (Platt) and on which the threshold is chosen (choose_threshold). Deterministic: same data, same file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from kbase.answering.decide.model import MODEL_FILE, Decision, SelectiveModel, SlotClassifier, Tree, training_with
+from kbase.answering.slots import slot_data, slot_of_words
+from kbase.bench.evaluate import load_questions, score_one
+from kbase.bench.sets import EVAL_DIR, all_sets, set_path, settings_for
+
+ROOT = Path(__file__).resolve().parents[3]
+DOCS = ROOT / "docs"
+TARGET_RISK = 0.05
+MIN_COVERAGE = 0.7  # …answering at least this share of the answerable questions right
+WRONG_COST = 3.0  # when no threshold meets both: a wrong answer costs as much as this many missed ones
+BOOSTING = {"n_estimators": 100, "max_depth": 2, "learning_rate": 0.1}  # shallow: a few hundred rows per kind
+# what each labelled kind asks for; laws' and general questions take theirs from the gold facts
+_SLOT_OF_KIND = {"responsibility": "body", "deadline": "date", "effective": "date", "target": "number",
+                 "duty": "permission", "definition": "definition"}
+_MONEY = re.compile(r"[\d〇零一二三四五六七八九十百千万两]+\s*(?:万|亿)?元")
+
+
+def inputs() -> list[Path]:
+    """What the shipped model depends on: the answering and ingest code, the vocabulary, the labelled sets and the
+    texts they are about. A change to any of them makes selective.json stale."""
+    code = [*(ROOT / "kbase" / "answering").rglob("*.py"), *(ROOT / "ingest").rglob("*.py"), Path(__file__)]
+    data = [*(ROOT / "ingest" / "data").glob("*.json"), *(set_path(name) for name in all_sets())]
+    texts = [p for p in EVAL_DIR.glob("*/*") if p.parent.name != "blind-regulations"]
+    return sorted(p for p in {*code, *data, *texts} if p.is_file())
+
+
+def fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in inputs():
+        name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else f"shared:{path.name}"
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def gold_slot(question: dict) -> str:
+    """What a labelled question asks for: its kind's slot, else what its gold facts are (an amount, a date …), else
+    what its own words ask."""
+    kind = question["kind"]
+    facts = " ".join(question.get("facts") or [])
+    if kind == "penalty":
+        return "amount" if _MONEY.search(facts) else "sanction"
+    if kind in _SLOT_OF_KIND:
+        return _SLOT_OF_KIND[kind]
+    patterns = slot_data()["patterns"]
+    for slot in ("amount", "date", "body", "definition", "permission", "number"):
+        if facts and patterns[slot].search(facts):
+            return slot
+    return slot_of_words([question["q"]]) or "none"
+
+
+def train_slots(questions: list[dict]) -> SlotClassifier:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [q["q"].lower() for q in questions]
+    labels = [gold_slot(q) for q in questions]
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2, lowercase=False)
+    x = vectorizer.fit_transform(texts)
+    classifier = LogisticRegression(C=4.0, max_iter=3000).fit(x, labels)
+    vocabulary = {gram: int(index) for gram, index in sorted(vectorizer.vocabulary_.items())}
+    return SlotClassifier(list(classifier.classes_), vocabulary, vectorizer.idf_, classifier.coef_,
+                          classifier.intercept_, (1, 2))
+
+
+def drafts(names: list[str], root: Path) -> list[dict]:
+    """Every labelled question's draft answer, its features, whether its quotes state what was asked, and whether it
+    is right (as the harness scores an answer)."""
+    from kbase.answering.answerer import Answerer
+    from kbase.service import Service
+    from kbase.settings import Settings
+
+    Answerer.drafts = []  # the warm-up question of a new Service is drafted too, and dropped
+    rows, services = [], {}
+    for name in names:
+        settings = settings_for(name, Settings(), root)
+        service = services.get(settings.data_dir) or services.setdefault(settings.data_dir, Service(settings))
+        answerer = service.answerer
+        for question in load_questions(set_path(name)):
+            answerer.drafts = []
+            service.answer(question["q"])
+            for answer, row, states in answerer.drafts:
+                given = answer.model_copy(update={"status": "answered"}).contract()
+                scored = score_one(question, given)
+                rows.append({"set": name, "id": question["id"], "features": row, "states": states,
+                             "answerable": "answered" in question["status"].split("|"), "right": scored["pass"],
+                             "ref_ok": scored.get("ref_recall") == 1.0, "facts_ok": scored.get("facts_ok") is not False,
+                             "cited": [c["ref"] for c in given["citations"]][:3]})
+        answerer.drafts = None
+    return rows
+
+
+def _fit(x: np.ndarray, y: np.ndarray):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(random_state=0, **BOOSTING).fit(x, y)
+
+
+def exported(fitted, names: list[str], calibration, threshold: float) -> Decision:
+    """The fitted ensemble as plain arrays; checked to score exactly as scikit-learn does."""
+    trees = []
+    for estimator in fitted.estimators_[:, 0]:
+        t = estimator.tree_
+        trees.append(Tree(t.children_left.tolist(), t.children_right.tolist(), t.feature.tolist(),
+                          t.threshold.tolist(), t.value[:, 0, 0].tolist()))
+    init = float(fitted._raw_predict_init(np.zeros((1, len(names))))[0, 0])
+    return Decision(names, init, fitted.learning_rate, trees, *calibration, threshold)
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and offset of the sigmoid that maps raw scores to calibrated probabilities."""
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = LogisticRegression(C=1e6, max_iter=1000).fit(scores.reshape(-1, 1), y)
+    return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+
+
+def _calibrated(scores: np.ndarray, slope_offset: tuple[float, float]) -> np.ndarray:
+    slope, offset = slope_offset
+    return 1.0 / (1.0 + np.exp(-(slope * scores + offset)))
+
+
+def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Calibrated P(right) of every row from models that never saw its set (nor, for the calibration, its set)."""
+    raw = np.zeros(len(y))
+    for group in np.unique(groups):
+        out = groups == group
+        raw[out] = _fit(x[~out], y[~out]).decision_function(x[out])
+    probability = np.zeros(len(y))
+    for group in np.unique(groups):
+        out = groups == group
+        probability[out] = _calibrated(raw[out], _platt(raw[~out], y[~out]))
+    return probability
+
+
+def outcomes_at(threshold: float, rows: list[dict], probability: np.ndarray) -> dict[str, int]:
+    """Right, wrong, missed and held at a threshold, over all labelled questions (a draft failing the slot check or
+    below the threshold is not answered)."""
+    tally = {"right": 0, "wrong": 0, "missed": 0, "held": 0}
+    for row, p in zip(rows, probability):
+        if row["states"] and p >= threshold:
+            tally["right" if row["right"] else "wrong"] += 1
+        else:
+            tally["missed" if row["answerable"] else "held"] += 1
+    return tally
+
+
+def choose_threshold(rows: list[dict], probability: np.ndarray) -> float:
+    """On the held-out sets: the least threshold whose answers are at most TARGET_RISK wrong while answering at least
+    MIN_COVERAGE of the answerable questions right; where none does, the threshold with the most right answers less
+    WRONG_COST times the wrong ones (a wrong answer misleads; a missed one sends the reader to the leads)."""
+    answerable = sum(r["answerable"] for r in rows)
+    grid = [float(t) for t in np.round(np.arange(0.30, 1.0, 0.01), 2)]
+    tallies = {t: outcomes_at(t, rows, probability) for t in grid}
+    for t, tally in tallies.items():
+        answered = tally["right"] + tally["wrong"]
+        if answered and tally["wrong"] / answered <= TARGET_RISK and tally["right"] >= MIN_COVERAGE * answerable:
+            return t
+    return max(grid, key=lambda t: (tallies[t]["right"] - WRONG_COST * tallies[t]["wrong"], t))
+
+
+def plot(rows: list[dict], probability: np.ndarray, threshold: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    answerable = sum(r["answerable"] for r in rows)
+    curve = []
+    for t in np.linspace(0, 1, 101):
+        tally = outcomes_at(float(t), rows, probability)
+        answered = tally["right"] + tally["wrong"]
+        if answered:
+            curve.append((tally["right"] / answerable, tally["wrong"] / answered, t))
+    chosen = outcomes_at(threshold, rows, probability)
+    figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    axes.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label="held-out sets, threshold 0 → 1")
+    axes.axhline(TARGET_RISK, color="grey", linestyle="--", label=f"target: {TARGET_RISK:.0%} of answers wrong")
+    axes.scatter([chosen["right"] / answerable], [chosen["wrong"] / max(chosen["right"] + chosen["wrong"], 1)],
+                 color="red", zorder=3, label=f"operating point (P ≥ {threshold:.2f})")
+    axes.set_xlabel("answerable questions answered right (share)")
+    axes.set_ylabel("answers given that are wrong (share)")
+    axes.set_title("Risk–coverage of the answer/abstain decision (leave one set out)")
+    axes.legend(loc="upper left", fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def report(rows: list[dict], probability: np.ndarray, threshold: float) -> str:
+    lines = [f"Leave-one-set-out figures at the operating point P ≥ {threshold:.2f} (each set scored by a model that "
+             "never saw it):", "", "| set | right | wrong | wrong share of answered | missed | held |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    total = {"right": 0, "wrong": 0, "missed": 0, "held": 0}
+    for name in dict.fromkeys(r["set"] for r in rows):
+        picked = [i for i, r in enumerate(rows) if r["set"] == name]
+        tally = outcomes_at(threshold, [rows[i] for i in picked], probability[picked])
+        for k in total:
+            total[k] += tally[k]
+        lines.append(_row(name, tally))
+    lines.append(_row("**all**", total))
+    return "\n".join(lines) + "\n"
+
+
+def _row(name: str, tally: dict[str, int]) -> str:
+    answered = tally["right"] + tally["wrong"]
+    share = f"{tally['wrong'] / answered:.0%}" if answered else "–"
+    return f"| {name} | {tally['right']} | {tally['wrong']} | {share} | {tally['missed']} | {tally['held']} |"
+
+
+def main(root: Path = Path("/tmp/policybot-sets")) -> None:
+    names = all_sets()
+    questions = [q for name in names for q in load_questions(set_path(name))]
+    model = SelectiveModel(slots=train_slots(questions))
+    training_with(model)
+    rows = drafts(names, root)
+    (root / "drafts.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")  # to study the model
+    names_of_features = sorted(rows[0]["features"])
+    usable = [r for r in rows if r["states"]]
+    x = np.array([[r["features"][f] for f in names_of_features] for r in usable])
+    y = np.array([int(r["right"]) for r in usable])
+    groups = np.array([r["set"] for r in usable])
+    probability_usable = held_out(x, y, groups)
+    probability = np.zeros(len(rows))
+    probability[[i for i, r in enumerate(rows) if r["states"]]] = probability_usable
+    threshold = choose_threshold(rows, probability)
+    final = _fit(x, y)
+    raw = final.decision_function(x)
+    model.decision = exported(final, names_of_features, _platt(raw, y), threshold)
+    assert np.allclose([model.decision.raw(list(row)) for row in x], raw, atol=1e-6)
+    model.meta = {"fingerprint": fingerprint(), "target_risk": TARGET_RISK, "threshold": threshold,
+                  "questions": len(questions), "drafts": len(rows), "trained_on": names}
+    MODEL_FILE.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
+                          encoding="utf-8")
+    DOCS.mkdir(exist_ok=True)
+    plot(rows, probability, threshold, DOCS / "risk-coverage.png")
+    table = report(rows, probability, threshold)
+    (DOCS / "selective-cv.md").write_text(table, encoding="utf-8")
+    print(table)
+    weights = sorted(zip(names_of_features, final.feature_importances_), key=lambda w: -w[1])
+    print("most important features:", ", ".join(f"{n} {w:.2f}" for n, w in weights[:10]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The learned answer/abstain decision: the shipped model is current, its threshold decides between an answer and
+leads, and leads are said to be leads."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from bot import cli
+from kbase.answering.decide.model import MODEL_FILE, SelectiveModel, StaleModel, shipped_model
+from kbase.bench import train_decision as train
+from kbase.bench.sets import SHARED_EVAL
+from kbase.service import Service
+
+ANSWERED = "开封市2025年细颗粒物浓度目标是多少"  # in the documents' own words
+NEAR_MISS = "环保局的办公电话是多少"  # close to the clauses on reporting, which state no number
+
+
+@pytest.fixture(scope="module")
+def settings(indexed_settings):
+    return indexed_settings()
+
+
+def test_the_shipped_model_is_current_with_the_code_and_the_training_data():
+    if not SHARED_EVAL.exists():
+        pytest.skip("the shared training sets (../shared/eval) are not beside this checkout")
+    shipped = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert shipped["meta"]["fingerprint"] == train.fingerprint(), (
+        "selective.json is stale: retrain with python -m kbase.bench.train_decision")
+
+
+def test_the_model_reads_the_features_the_code_computes(settings):
+    service = Service(settings)
+    service.answerer.drafts = []
+    service.answer(ANSWERED)
+    [(_, row, _)] = service.answerer.drafts
+    assert sorted(row) == sorted(shipped_model().decision.features)
+    trimmed = dict(list(row.items())[1:])
+    with pytest.raises(StaleModel):
+        shipped_model().decision.probability(trimmed)
+
+
+def test_the_threshold_decides_between_an_answer_and_leads(settings):
+    confident = Service(settings).answer(ANSWERED)
+    assert confident.status == "answered" and confident.confidence >= shipped_model().decision.threshold
+    stricter = Service(settings.model_copy(update={"answer_threshold": 0.999})).answer(ANSWERED)
+    assert stricter.status == "related" and stricter.citations[0].ref == confident.citations[0].ref
+
+
+def test_leads_say_they_are_leads_and_quote_verbatim(settings):
+    related = Service(settings).answer(NEAR_MISS)
+    assert related.status == "related" and related.answer.startswith("未找到直接规定")
+    assert 1 <= len(related.citations) <= 3
+    assert all(c.quote in c.text and f"「{c.quote}」" in related.answer for c in related.citations)
+
+
+def test_a_quote_that_does_not_state_what_was_asked_is_never_an_answer_whatever_the_threshold(settings):
+    lenient = Service(settings.model_copy(update={"answer_threshold": 0.0})).answer(NEAR_MISS)
+    assert lenient.status == "related"  # no phone number in the clauses: the slot stays unfilled
+
+
+def test_related_on_the_command_line(settings):
+    env = {"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_EMBEDDINGS": settings.embeddings}
+    as_json = json.loads(CliRunner().invoke(cli, ["ask", "--json", NEAR_MISS], env=env).stdout)
+    assert as_json["status"] == "related" and as_json["citations"] and as_json["confidence"] is not None
+    text = CliRunner().invoke(cli, ["ask", NEAR_MISS], env=env).stdout
+    assert text.startswith("未找到直接规定") and "仅供参考" in text
+
+
+def test_a_model_file_round_trips():
+    model = shipped_model()
+    again = SelectiveModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert again.decision.features == model.decision.features and len(again.decision.trees) == len(model.decision.trees)
+    assert again.read_slot("在河里电鱼罚多少钱") == model.read_slot("在河里电鱼罚多少钱")
