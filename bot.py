@@ -2,6 +2,7 @@
 reminders and calendar feeds."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -31,6 +32,16 @@ def _service(ctx: click.Context, today: dt.datetime | None = None, long_running:
         raise click.ClickException(f"无法打开知识库：{exc}") from exc
 
 
+@contextlib.contextmanager
+def _building():
+    """A build that cannot be written (full disk, read-only data dir) ends with a message; nothing changed."""
+    try:
+        yield
+    except OSError as exc:
+        log.warning("build failed: %s", exc)
+        raise click.ClickException(f"索引未能建成（{exc}）；知识库保持原样，原有索引照常使用。") from exc
+
+
 def _emit(obj) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
     sys.stdout.flush()
@@ -40,9 +51,15 @@ def _emit(obj) -> None:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """policybot: grounded answers over Kaifeng's eco-environment plan and national environmental laws."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pypdf").setLevel(logging.WARNING)  # it logs below WARNING on its own
-    ctx.obj = Settings()
+    from pydantic import ValidationError
+
+    from kbase.channels.logs import configure_logging
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:  # a POLICYBOT_ variable with a value it cannot take
+        problems = "; ".join(f"POLICYBOT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise click.UsageError(f"环境变量设置有误：{problems}") from None
+    configure_logging(ctx.obj.log_level)
 
 
 @cli.command()
@@ -90,7 +107,8 @@ def ingest(ctx, rebuild: bool) -> None:
     if ctx.invoked_subcommand:
         return
     from kbase.store.build import ensure_index
-    index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
+    with _building():
+        index = ensure_index(ctx.obj, progress=_progress, rebuild=rebuild)
     click.echo(f"索引就绪：{len(index.docs)} 份文件，{len(index.clauses)} 个条款，{len(index.tasks)} 项任务。")
 
 
@@ -110,8 +128,9 @@ def ingest_add(ctx, path: Path, doc_id, title, issuer, doc_number, issued, effec
     from kbase.store.library import LibraryError, add_document
     dates = {k: v.date() if v else None for k, v in (("issued", issued), ("effective", effective), ("expires", expires))}
     try:
-        meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
-                            doc_number=doc_number, visibility=visibility, **dates)
+        with _building():
+            meta = add_document(ctx.obj, path, progress=_progress, id=doc_id, title=title, issuer=issuer,
+                                doc_number=doc_number, visibility=visibility, **dates)
     except LibraryError as exc:
         raise click.ClickException(str(exc)) from exc
     version = f"（{meta.series} 的新版本）" if meta.series else ""
@@ -125,7 +144,8 @@ def ingest_remove(ctx, doc_id: str) -> None:
     """Remove a document from the knowledge base."""
     from kbase.store.library import LibraryError, remove_document
     try:
-        meta = remove_document(ctx.obj, doc_id, progress=_progress)
+        with _building():
+            meta = remove_document(ctx.obj, doc_id, progress=_progress)
     except LibraryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"已删除：{meta.id}《{meta.title}》")
@@ -230,11 +250,14 @@ def telegram(ctx, webhook_url: str | None, listen: str, port: int) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), help="processes serving on the same build "
+              "[default: POLICYBOT_WEB_WORKERS, 1]")
 @click.pass_context
-def serve(ctx, host: str, port: int) -> None:
+def serve(ctx, host: str, port: int, workers: int | None) -> None:
     """Serve the citizen page, the staff page and the JSON API until SIGINT/SIGTERM."""
     from kbase.channels.web.run import run_web
-    sys.exit(run_web(ctx.obj, host=host, port=port))
+    settings = ctx.obj.model_copy(update={"web_workers": workers}) if workers else ctx.obj
+    sys.exit(run_web(settings, host=host, port=port))
 
 
 # deadline reminders and calendar feeds (kbase/reminders/)

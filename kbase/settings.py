@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     web_root_path: str = Field("", description="the path prefix a reverse proxy serves the app under, e.g. /policybot")
     web_max_sessions: int = Field(10000, description="follow-up sessions kept at once; the least recently used go first")
 
+    # the processes of `bot.py serve --workers N`, their shared state, logging (issue 19)
+    web_workers: int = Field(1, ge=1, description="processes serving the web channel on the same build (serve "
+                             "--workers); above 1, limits and follow-up sessions live in data_dir/web-state.sqlite3")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="the least level logged, ours and the libraries' (INFO shows Telegram's own lines)")
+
     # staff chat channels (WeCom, DingTalk), deadline reminders and calendar feeds
     wecom_corp_id: str | None = Field(None, description="the WeCom (企业微信) corp id")
     wecom_agent_id: int | None = Field(None, description="the WeCom application's AgentId")
@@ -153,6 +159,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value):
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("today", mode="before")
     @classmethod

@@ -33,11 +33,12 @@ def serve_env(inherit: bool = False, **settings: str) -> dict[str, str]:
 class ServeProcess:
     """Start with `with ServeProcess(env) as server:`; `server.url` once /healthz answers; stopped by SIGTERM."""
 
-    def __init__(self, env: dict[str, str], startup_timeout: float = 600.0):
+    def __init__(self, env: dict[str, str], startup_timeout: float = 600.0, workers: int = 1):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = env
         self._timeout = startup_timeout
+        self._workers = workers
         # files, not pipes, so a chatty server never blocks on a full pipe; open for the object's life, so the
         # output can be read after the server stopped
         self._out = tempfile.TemporaryFile()  # noqa: SIM115
@@ -45,7 +46,8 @@ class ServeProcess:
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Self:
-        self.process = subprocess.Popen([sys.executable, "bot.py", "serve", "--port", str(self.port)], cwd=REPO_DIR,
+        command = [sys.executable, "bot.py", "serve", "--port", str(self.port), "--workers", str(self._workers)]
+        self.process = subprocess.Popen(command, cwd=REPO_DIR,
                                         env=self._env, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:

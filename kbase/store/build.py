@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import secrets
 import time
@@ -26,14 +27,24 @@ from kbase.store.builds import (
     write_json,
 )
 from kbase.store.bundled_vectors import passage_hash, read_vectors
-from kbase.store.chroma import drop_server_collections, open_vectors, server_collection_name, server_of, store_id
+from kbase.store.chroma import (
+    drop_server_collections,
+    is_store_failure,
+    open_vectors,
+    server_collection_name,
+    server_of,
+    store_id,
+)
 from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
+from kbase.store.integrity import DamagedBuild, record_files
 from kbase.store.index import (
     INDEX_FORMAT,
     WINDOW_CHARS,
     Index,
     Passage,
     import_bm25s,
+    is_intact,
+    last_good_build,
     open_index,
     passage_text,
     passages,
@@ -41,10 +52,18 @@ from kbase.store.index import (
 from kbase.store.sources import load_sources, parse_sources
 from kbase.store.vector_cache import VectorCache
 
+log = logging.getLogger(__name__)
+
 BM25_METHOD = "lucene"  # its IDF, log(1 + (N - df + .5) / (df + .5)), stays positive for terms in most clauses
 WRITE_BATCH = 1000  # passages per write to Chroma (below its maximum batch size)
 
 Progress = Callable[[str], None]
+
+
+class BuildFailed(OSError):
+    """The new build's vector store could not be written (a full disk, say); the serving build is untouched."""
+
+
 Tokenize = Callable[[str], list[str]]
 
 
@@ -69,16 +88,34 @@ def build_index(settings: Settings, clauses: list[Clause], tasks: list[Task], do
 
 
 def ensure_index(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> Index:
-    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for."""
+    """The index of the knowledge base's sources, built first if missing, stale or `rebuild` is asked for. A damaged
+    serving build (kbase.store.integrity) gives way to a kept intact build of the same sources, else to a rebuild,
+    with one log line saying which."""
     _keep_dictionary(settings)
     sources = load_sources(settings)
     wanted = sources_fingerprint(settings, sources)
-    if not rebuild and (index := open_index(settings, wanted)):
-        return index
-    with builder_lock(index_root(settings)):
-        if not rebuild and (index := open_index(settings, wanted)):  # built by another process while we waited
-            return index
-        return _build_sources(settings, sources, wanted, progress)
+    damage = None
+    if not rebuild:
+        try:
+            if index := open_index(settings, wanted):
+                return index
+        except DamagedBuild as exc:
+            damage = exc
+    root = index_root(settings)
+    with builder_lock(root):
+        if not rebuild:
+            try:
+                if index := open_index(settings, wanted):  # built by another process while we waited
+                    return index
+            except DamagedBuild as exc:
+                damage = exc
+            if damage and (kept := last_good_build(settings, wanted)):
+                log.warning("%s；改用保留的上一版完好索引 %s。", damage, kept.path.name)
+                point_current(root, kept.path.name)
+                return kept
+        if damage:
+            log.warning("%s；正在从源文件重建索引。", damage)
+        return build_sources(settings, sources, wanted, progress)
 
 
 def sources_fingerprint(settings: Settings, sources: list[tuple[DocMeta, str]]) -> str:
@@ -94,7 +131,7 @@ def index_transaction(settings: Settings) -> Iterator[Callable[..., Index]]:
     a process killed in between leaves the old sources, and the next reader rebuilds to match them."""
     _keep_dictionary(settings)
     with builder_lock(index_root(settings)):
-        yield lambda sources, progress=None: _build_sources(settings, sources, sources_fingerprint(settings, sources),
+        yield lambda sources, progress=None: build_sources(settings, sources, sources_fingerprint(settings, sources),
                                                             progress)
 
 
@@ -103,7 +140,7 @@ def _keep_dictionary(settings: Settings) -> None:
     keep_dictionary_in(Path(settings.data_dir) / "cache")  # the tokenizer of builds and of questions alike
 
 
-def _build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
+def build_sources(settings: Settings, sources: list[tuple[DocMeta, str]], wanted: str,
                    progress: Progress | None) -> Index:
     from ingest.ledger import extract_tasks
     from ingest.lexicon import tokenize
@@ -153,10 +190,16 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
         embedded = len(missing)
         if server is not None:
             remote = {"server": server, "collection": server_collection_name(embed_spec, store_id(root), name)}
-        dim = _write_vectors(work, embed_spec, remote, units, known, settings.vector_search_breadth, say)
+        try:
+            dim = _write_vectors(work, embed_spec, remote, units, known, settings.vector_search_breadth, say)
+        except BaseException as exc:  # noqa: BLE001  Chroma reports a full disk as its own error (or a Rust panic)
+            if isinstance(exc, OSError) or not is_store_failure(exc):
+                raise
+            raise BuildFailed(f"向量库写入失败：{type(exc).__name__}: {str(exc)[:200]}") from exc
 
     seconds = round(time.monotonic() - started, 2)
     write_json(work / "meta.json", {
+        "files": record_files(work),  # what opening checks: a damaged build is never used
         "format": INDEX_FORMAT, "fingerprint": fingerprint,
         "embeddings": embed_spec, "embedder": embedder_id(embed_spec), "embedder_version": embedder_version(embed_spec),
         "dim": dim, **({"chroma": remote} if remote else {}),
@@ -167,13 +210,23 @@ def _build(settings: Settings, clauses: list[Clause], tasks: list[Task], docs: l
     })
     final = root / f"{BUILD}{name}"
     os.rename(work, final)
-    previous = current_name(root)
+    previous = _worth_keeping(root)
     point_current(root, final.name)
     remove_entries(root, keep=lambda entry: entry in (final.name, previous))  # readers may still hold the previous one
     if server is not None:
         drop_server_collections(root, server, keep=(final.name, previous))
     say(f"索引已建好：{len(clauses)} 个条款，{len(tasks)} 项任务，用时 {seconds:.1f} 秒。")
     return final
+
+
+def _worth_keeping(root: Path) -> str | None:
+    """The build to keep beside a new one: the serving build when intact (readers may still hold it), else the newest
+    intact one kept, so that a damage found later still has a build to fall back on."""
+    serving = current_name(root)
+    if serving and is_intact(root / serving):
+        return serving
+    return next((path.name for path in sorted(root.glob(f"{BUILD}*"), reverse=True)
+                 if path.name != serving and is_intact(path)), None)
 
 
 def _build_bm25(path: Path, corpus_tokens: list[list[str]]) -> None:
@@ -226,8 +279,10 @@ def _vector_cache(settings: Settings) -> VectorCache:
 def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
     """Passage hash -> vector, from the serving build when the same model made it; {} when there is nothing to reuse."""
     name = current_name(root)
+    if name is None or not is_intact(root / name):  # a damaged build's vectors are not copied into the next one
+        return {}
     try:
-        meta = read_json(root / name / "meta.json") if name else {}
+        meta = read_json(root / name / "meta.json")
     except (OSError, ValueError):
         return {}
     if meta.get("embeddings") != embed_spec or meta.get("embedder_version") != embedder_version(embed_spec):
@@ -238,7 +293,9 @@ def _previous_vectors(root: Path, embed_spec: str) -> dict[str, list[float]]:
         # the client is shared with this process's readers of that build, which go on searching meanwhile
         with open_vectors(root / name, embed_spec, meta.get("chroma")) as (client, collection):
             stored = client.get_collection(collection, embedding_function=None).get(include=["documents", "embeddings"])
-    except Exception:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
+    except BaseException as exc:  # noqa: BLE001  a damaged or unreachable store only means embedding everything again
+        if not is_store_failure(exc):  # (Chroma's PanicException is a BaseException; Ctrl-C is not a store failure)
+            raise
         return {}
     vectors = np.asarray(stored["embeddings"], dtype=np.float32).tolist()
     return {passage_hash(text): vector for text, vector in zip(stored["documents"], vectors)}

@@ -107,7 +107,13 @@ def release_client(client: ClientAPI) -> None:
             client.close()
 
 
-def unavailable(remote: dict, exc: Exception) -> VectorStoreUnavailable:
+def is_store_failure(exc: BaseException) -> bool:
+    """Any Exception, or the PanicException that Chroma's Rust core raises on a damaged file ("database disk image
+    is malformed"): pyo3 derives it from BaseException, so `except Exception` lets it through."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def unavailable(remote: dict, exc: BaseException) -> VectorStoreUnavailable:
     server = remote["server"]
     return VectorStoreUnavailable(
         f"Chroma 服务器 {server['host']}:{server['port']} 上的向量集合 {remote['collection']} 无法使用（{exc}）")

@@ -14,15 +14,26 @@ import numpy as np
 
 from ingest.model import Clause, DocMeta, Task
 from kbase.settings import Settings
-from kbase.store.builds import current_name, index_root, read_json
-from kbase.store.chroma import acquire_vectors, release_client, server_of, unavailable
+from kbase.store.builds import BUILD, current_name, index_root, read_json
+from kbase.store.chroma import (
+    VectorStoreUnavailable,
+    acquire_vectors,
+    is_store_failure,
+    release_client,
+    server_of,
+    unavailable,
+)
 from kbase.store.embeddings import make_embeddings
+from kbase.store.integrity import DamagedBuild, mark_damaged, verify_files
 from kbase.store.memory_vectors import MAX_PASSAGES, MemoryVectors
 
 if TYPE_CHECKING:
     from chromadb import Collection
 
-INDEX_FORMAT = "4"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows; 4: ef_search set
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = "5"  # 2: passages carry their clause key in metadata; 3: long clauses also in sentence windows; 4: ef_search set;
+# 5: meta.json records every file's size and sha256
 WINDOW_CHARS = 80  # a clause longer than this is also embedded in windows of sentences (or phrases) this long
 _COMMA_PIECE = re.compile(r"[^,，]+[,，]?")
 WINDOW_MARK = "#"  # clause keys and refs never hold it
@@ -121,6 +132,7 @@ class Index:
         self._searches = 0  # vector searches running now: the store is released only when none is
         self._passages: int | None = None
         self._closed = False
+        self.damage: str | None = None  # set when the build's vector store failed while in use
 
     def bm25(self, tokens: list[str], k: int, docs: set[str] | None = None) -> list[tuple[str, float]]:
         """Clause keys by BM25 score (positive scores only), best first; `docs` limits the documents searched."""
@@ -159,19 +171,22 @@ class Index:
                 found = collection.query(query_embeddings=[vector],  # no metadata: fetching it triples the time
                                          n_results=min(k * PASSAGES_PER_CLAUSE, self._passage_count(collection)),
                                          where=where, include=["distances"])
-            except Exception as exc:  # noqa: BLE001  any failure of a remote store; an embedded one raises as before
-                if "chroma" not in self.meta:
-                    raise
-                raise unavailable(self.meta["chroma"], exc) from exc
+            except BaseException as exc:  # noqa: BLE001  chromadb's PanicException is a BaseException
+                raise self._store_failed(exc) from exc
         return _by_clause([(i, 1.0 - distance) for i, distance in zip(found["ids"][0], found["distances"][0])], k)
 
     def keep_vectors_in_memory(self) -> bool:
         """Copy every passage vector into memory (for a long-running process's warm-up), so that searches skip the
         store; False when the build has no vectors or too many."""
         with self._vectors() as collection:
-            if collection is None or self._passage_count(collection) > MAX_PASSAGES:
+            if collection is None:
                 return False
-            stored = collection.get(include=["embeddings"])
+            try:
+                if self._passage_count(collection) > MAX_PASSAGES:
+                    return False
+                stored = collection.get(include=["embeddings"])
+            except BaseException as exc:  # noqa: BLE001  as in dense()
+                raise self._store_failed(exc) from exc
         numbers = [self._doc_numbers[self.clauses[clause_of(i)].doc] for i in stored["ids"]]
         self._memory = MemoryVectors(stored["ids"], stored["embeddings"], numbers)
         # One matrix-vector product a question: OpenBLAS's second thread, woken for it right after e5's threads,
@@ -221,12 +236,23 @@ class Index:
             try:
                 self._client, name = acquire_vectors(self.path, self.meta["embeddings"], remote)
                 self._collection = self._client.get_collection(name, embedding_function=None)
-            except Exception as exc:  # noqa: BLE001  as in dense(); the next search tries again
+            except BaseException as exc:  # noqa: BLE001  as in dense(); the next search tries again
                 self._release()
-                if remote is None:
-                    raise
-                raise unavailable(remote, exc) from exc
+                raise self._store_failed(exc) from exc
         return self._collection
+
+    def _store_failed(self, exc: BaseException) -> BaseException:
+        """What a failed Chroma call raises: VectorStoreUnavailable (retrieval then answers from BM25 alone), and for
+        the build's own store a damage noted in the build, so that the next process rebuilds it; Ctrl-C stays."""
+        if not is_store_failure(exc):
+            return exc
+        if remote := self.meta.get("chroma"):
+            return unavailable(remote, exc)
+        if self.damage is None:
+            self.damage = f"向量库读取失败：{type(exc).__name__}: {str(exc)[:160]}"
+            log.info("索引 %s 的%s", self.path.name, self.damage)  # retrieval says it once, as a warning
+            mark_damaged(self.path, self.damage)
+        return VectorStoreUnavailable(self.damage)
 
     def _release(self) -> None:
         if self._client is not None:
@@ -236,7 +262,8 @@ class Index:
 
 def open_index(settings: Settings, fingerprint: str | None = None) -> Index | None:
     """The serving build; None when there is none, when `fingerprint` is given and the build's differs (stale), or
-    when its vectors are not where the settings keep them (embedded, or which Chroma server)."""
+    when its vectors are not where the settings keep them (embedded, or which Chroma server). Raises DamagedBuild
+    when its files are not those it wrote."""
     root = index_root(settings)
     name = current_name(root)
     if name is None:
@@ -244,9 +271,81 @@ def open_index(settings: Settings, fingerprint: str | None = None) -> Index | No
     try:
         meta = read_json(root / name / "meta.json")
     except (OSError, ValueError):
+        raise DamagedBuild(f"索引 {name} 的 meta.json 无法读取") from None
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT or \
+            fingerprint is not None and meta.get("fingerprint") != fingerprint:
         return None
-    if meta.get("format") != INDEX_FORMAT or fingerprint is not None and meta.get("fingerprint") != fingerprint:
+    if not _vectors_where_settings_keep_them(meta, settings):
         return None
-    if meta.get("embedder") != "none" and meta.get("chroma", {}).get("server") != server_of(settings):
+    return open_build(root / name, meta)
+
+
+def serving_damage(settings: Settings) -> DamagedBuild | None:
+    """What is wrong with the serving build's files, without loading it; None when intact or when there is none."""
+    root = index_root(settings)
+    if (name := current_name(root)) is None:
         return None
-    return Index(root / name, meta)
+    try:
+        verify_files(root / name, read_json(root / name / "meta.json").get("files"))
+    except DamagedBuild as damage:
+        return damage
+    except (OSError, ValueError, AttributeError):
+        return DamagedBuild(f"索引 {name} 的 meta.json 无法读取")
+    return None
+
+
+def open_build(path: Path, meta: dict) -> Index:
+    """A build checked file by file (kbase.store.integrity) and loaded; DamagedBuild when it cannot be used."""
+    verify_files(path, meta.get("files"))
+    try:
+        return Index(path, meta)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # checked a moment ago: changed since, or never whole
+        raise DamagedBuild(f"索引 {path.name} 无法读取（{type(exc).__name__}）") from None
+
+
+def kept_builds(settings: Settings) -> list[tuple[Path, dict]]:
+    """The builds other than the serving one (a build keeps its predecessor), newest first, with their meta."""
+    root = index_root(settings)
+    serving = current_name(root)
+    found = []
+    for path in sorted(root.glob(f"{BUILD}*"), reverse=True) if root.is_dir() else []:
+        try:
+            meta = read_json(path / "meta.json")
+        except (OSError, ValueError):
+            continue
+        if path.name != serving and isinstance(meta, dict) and meta.get("format") == INDEX_FORMAT \
+                and _vectors_where_settings_keep_them(meta, settings):
+            found.append((path, meta))
+    return found
+
+
+def last_good_build(settings: Settings, fingerprint: str | None = None) -> Index | None:
+    """The newest kept build that passes its checks (with `fingerprint`, only one of the same sources); None if none."""
+    for path, meta in kept_builds(settings):
+        if fingerprint is None or meta.get("fingerprint") == fingerprint:
+            try:
+                return open_build(path, meta)
+            except DamagedBuild:
+                continue
+    return None
+
+
+def intact_builds(settings: Settings) -> list[Path]:
+    """The builds that pass their checks, the serving one first, then the kept ones newest first."""
+    root = index_root(settings)
+    serving = current_name(root)
+    names = [serving] if serving else []
+    names += sorted((p.name for p in root.glob(f"{BUILD}*") if p.name != serving), reverse=True) if root.is_dir() else []
+    return [root / name for name in names if is_intact(root / name)]
+
+
+def is_intact(path: Path) -> bool:
+    try:
+        verify_files(path, read_json(path / "meta.json").get("files"))
+    except (DamagedBuild, OSError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _vectors_where_settings_keep_them(meta: dict, settings: Settings) -> bool:
+    return meta.get("embedder") == "none" or meta.get("chroma", {}).get("server") == server_of(settings)

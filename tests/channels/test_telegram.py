@@ -306,6 +306,19 @@ def test_the_bot_process_answers_and_stops_cleanly_on_sigterm(api, base_settings
     assert "Traceback" not in stderr
 
 
+def test_log_level_info_shows_the_bots_own_lines_but_never_the_token(api, base_settings, service):
+    process = _bot({**_env(base_settings, api), "POLICYBOT_LOG_LEVEL": "info"})
+    try:
+        api.send_text("/start", CITIZEN)
+        api.wait_until(lambda: api.calls("sendMessage", CITIZEN), timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert " INFO telegram.ext" in stderr and " INFO policybot.telegram" in stderr, stderr
+    assert TOKEN not in stderr
+
+
 def test_webhook_mode_checks_telegrams_secret_token(api, base_settings, service):
     port = _free_port()
     process = _bot(_env(base_settings, api), "--webhook-url", f"http://127.0.0.1:{port}/tg-hook",

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from kbase.channels.logs import configure_logging
 from kbase.channels.telegram.bot import build_application, file_base_url
 from kbase.service import Service
 from kbase.settings import Settings
@@ -52,16 +53,10 @@ def _check_token_with_telegram(settings: Settings) -> str | None:
     return None
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and Bot API URLs contain the token
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def run_telegram(settings: Settings, webhook_url: str | None = None, listen: str = "127.0.0.1",
                  port: int = 8443) -> int:
     """Run the bot (long polling, or a webhook when webhook_url is given) until SIGINT/SIGTERM; the exit code."""
-    _configure_logging()
+    configure_logging(settings.log_level)  # POLICYBOT_LOG_LEVEL=INFO shows the bot's and python-telegram-bot's lines
     if problem := token_problem(settings.telegram_bot_token):
         print(problem, file=sys.stderr)
         return 1

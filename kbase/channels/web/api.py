@@ -35,9 +35,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.get("/healthz", summary="200 once the index is open")
+@router.get("/healthz", summary="200 once answering: `ok`, or `degraded` with the reason (a damaged index being "
+            "rebuilt while a kept build or the source texts answer)")
 async def healthz(web: Annotated[WebState, Depends(web_state)]) -> dict:
-    return {"status": "ok", "today": web.service.today().isoformat()}
+    problem = web.service.problem
+    return {"status": "degraded" if problem else "ok", **({"reason": problem} if problem else {}),
+            "today": web.service.today().isoformat()}
 
 
 @router.post("/api/ask", responses=documented(400, 413, 429), summary="the answer object of `ask --json`; `session` continues a conversation")

@@ -1,6 +1,7 @@
 """The web channel's ASGI app: the citizen page, the staff page and the JSON API over one Service."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import fastapi_offline
@@ -41,3 +42,13 @@ def build_app(settings: Settings, service: Service) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(Guard, settings=settings)  # added last, so outermost: it sees every response
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `bot.py serve --workers N` (uvicorn calls this in each): settings from the
+    environment, as the command's own, and a Service of its own on the same build."""
+    from kbase.channels.logs import configure_logging
+    settings = Settings()
+    configure_logging(settings.log_level)
+    logging.getLogger("policybot.web").setLevel(logging.INFO)  # request lines, as with one process
+    return build_app(settings, Service(settings, long_running=True))
