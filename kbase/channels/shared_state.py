@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kbase.answering.session import Session
 from kbase.channels.limits import WINDOW_SECONDS
+from kbase.store.transactions import immediate_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS asked (bucket TEXT NOT NULL, client TEXT NOT NULL, at REAL NOT NULL);
@@ -46,16 +47,8 @@ class SharedStore:
             db.execute("PRAGMA synchronous=NORMAL")  # limits and follow-ups: losing the last second on power loss is fine
         return db
 
-    @contextlib.contextmanager
     def _transaction(self):
-        db = self._connection()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+        return immediate_transaction(self._connection())
 
 
 class SharedLimiter:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kbase.store.transactions import immediate_transaction
+
 log = logging.getLogger("policybot.reminders")
 
 MIGRATIONS = [
@@ -108,20 +110,9 @@ class ReminderStore:
             log.info("reminder store %s migrated to schema %d", self.path, number + 1)
         return db
 
-    @staticmethod
-    @contextlib.contextmanager
-    def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, self._transaction(self._db) as db:
+        with self._lock, immediate_transaction(self._db) as db:
             yield db
 
     def close(self) -> None:

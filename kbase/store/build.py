@@ -36,7 +36,6 @@ from kbase.store.chroma import (
     store_id,
 )
 from kbase.store.embeddings import embed_in_batches, embedder_id, embedder_version, make_embeddings
-from kbase.store.integrity import DamagedBuild, record_files
 from kbase.store.index import (
     INDEX_FORMAT,
     WINDOW_CHARS,
@@ -49,6 +48,7 @@ from kbase.store.index import (
     passage_text,
     passages,
 )
+from kbase.store.integrity import DamagedBuild, record_files
 from kbase.store.sources import load_sources, parse_sources
 from kbase.store.vector_cache import VectorCache
 
