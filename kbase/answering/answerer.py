@@ -123,8 +123,7 @@ class Answerer(Context):
     def states_what_was_asked(self, q: Query, draft: Draft) -> bool:
         """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …), in the unit asked,
         for a year the clause covers."""
-        quotes = "".join(c.quote for c in draft.answer.citations)
-        return (fills(q.slot, quotes) and (not q.asked_unit or states_unit(q.asked_unit, quotes))
+        return (fills(q.slot, draft.quotes) and (not q.asked_unit or states_unit(q.asked_unit, draft.quotes))
                 and (not q.years or draft.follow_up or _year_covered(q, draft.hits[0].clause)))
 
     def _decide(self, q: Query, draft: Draft) -> Answer:
@@ -154,14 +153,13 @@ class Answerer(Context):
         quoted sentences hold, and how heavy the heaviest word of the question is that the clause lacks."""
         clause = draft.hits[0].clause
         heading = clause.heading if clause.heading != clause.ref else clause.text[:30]
-        quotes = "".join(c.quote for c in draft.answer.citations)
         weighed = self.retriever.weighed(q.concepts)
         heaviest = max((w for _, w in weighed), default=1.0)
-        text = self.retriever.comparable(clause.heading + clause.text)
+        text = self.retriever.headed(clause)
         lacking = [w for c, w in weighed if not any(form in text for form in c.forms)]
         best_dense = max((h.dense for h in draft.hits), default=0.0)
         return {"heading_coverage": self.retriever.coverage(q.concepts, heading),
-                "quote_coverage": self.retriever.coverage(q.concepts, quotes),
+                "quote_coverage": self.retriever.coverage(q.concepts, draft.quotes),
                 "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
                 "dense_gap": best_dense - draft.hits[0].dense}
 

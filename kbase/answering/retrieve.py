@@ -71,7 +71,7 @@ class Retriever:
     def __init__(self, index, settings):
         self.index = index
         self.settings = settings
-        self._texts = {key: squash(c.text).lower() for key, c in index.clauses.items()}
+        self._texts = {key: self.comparable(c.text) for key, c in index.clauses.items()}
         self._headed: dict[str, str] = {}  # clause key -> its heading and text in comparison form, made on first use
         self._df: dict[str, int] = {}
         self._warned = False
@@ -119,12 +119,18 @@ class Retriever:
     def coverage(self, concepts: list[Concept], text: str) -> float:
         """IDF-weighted share of the question's concepts found in a text; a long word none of whose forms is there
         counts by the share of its shorter words that are (偷偷排: 偷排 -> 逃避监管)."""
-        return self._covered(self.weighed(concepts), squash(text).lower())
+        return self._covered(self.weighed(concepts), self.comparable(text))
 
     @staticmethod
     def comparable(text: str) -> str:
         """A text in the form coverage compares concepts' forms with."""
         return squash(text).lower()
+
+    def headed(self, clause: Clause) -> str:
+        """A clause's heading and text in comparable form, made once per clause."""
+        if clause.key not in self._headed:
+            self._headed[clause.key] = self.comparable(clause.heading + clause.text)
+        return self._headed[clause.key]
 
     def weighed(self, concepts: list[Concept]) -> list[tuple[Concept, float]]:
         """The concepts that count, with their weights (worked out once for the many texts a question meets)."""
@@ -176,9 +182,7 @@ class Retriever:
             clause = self.index.clauses.get(key)
             if clause is None or clause.doc not in docs or not self._applies_in(q.other_city, clause):
                 continue
-            if key not in self._headed:
-                self._headed[key] = squash(clause.heading + clause.text).lower()
-            coverage = self._covered(weighed, self._headed[key], law=clause.meta.is_statute and not dated)
+            coverage = self._covered(weighed, self.headed(clause), law=clause.meta.is_statute and not dated)
             fit = self._fit(q, clause, current)
             weight = 0.05 + coverage * coverage
             hits.append(Hit(clause, score * fit * weight, coverage, dense_sim.get(key, 0.0), dense_rank.get(key),

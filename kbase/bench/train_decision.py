@@ -21,7 +21,7 @@ from kbase.answering.slots import slot_data, slot_of_words
 from kbase.bench.evaluate import load_questions, score_one
 from kbase.bench.sets import EVAL_DIR, all_sets, set_path, settings_for
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 TARGET_RISK = 0.05
 MIN_COVERAGE = 0.7  # …answering at least this share of the answerable questions right

@@ -28,6 +28,11 @@ class Draft:
     unknown_topic: bool  # the asking part names a thing no document mentions
     follow_up: bool = False
 
+    @property
+    def quotes(self) -> str:
+        """The answer's quoted sentences, run together: what the slot and coverage checks read."""
+        return "".join(c.quote for c in self.answer.citations)
+
 
 def _rank(rank: int | None) -> float:
     return float(_MISSING_RANK if rank is None else rank)
@@ -38,7 +43,6 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
     the clause lacks, how far its vector similarity is from the best)."""
     lead = draft.hits[0]
     following = draft.hits[1] if len(draft.hits) > 1 else None
-    quotes = "".join(c.quote for c in draft.answer.citations)
     meta = lead.clause.meta
     row = {
         "coverage": lead.coverage,
@@ -64,7 +68,7 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
         "home": float(is_home(meta.title)),
         "concepts_log": math.log1p(len(q.concepts)),
         "question_chars_log": math.log1p(len(q.text)),
-        "quote_bigrams": bigram_overlap(q.text, quotes),
+        "quote_bigrams": bigram_overlap(q.text, draft.quotes),
         **measures,
         "english": float(q.english),
         "citations": float(len(draft.answer.citations)),
