@@ -21,8 +21,8 @@ SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
                   **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 8)},
-                  "blind-regulations": "blind-regulations"}
-BLIND = ("blind-plan", "blind-laws", "blind-regulations")  # scored once before a round's changes and once after
+                  "blind-regulations": "blind-regulations", "blind2-regulations": "blind2-regulations"}
+BLIND = ("blind-plan", "blind-laws", "blind-regulations", "blind2-plan", "blind2-laws", "blind2-regulations")  # scored once before a round's changes and once after
 
 
 def set_path(name: str) -> Path:
