@@ -73,9 +73,9 @@ class Settings(BaseSettings):
         "auto", description="how e5's threads wait at the ~100 barriers of a question. passive "
         "sleeps at once: about twice the time of a question on free cores (a wake-up at each barrier), but the "
         "fastest beside other busy processes, where any spinning (even 1,000 spins) was 1.3-5x slower. spin keeps "
-        "libgomp's own default (about 3 ms of spinning, as a tutorial app runs it). auto = spin when no other process "
-        "is running as the model loads and the 1-minute load is under 1, else passive; set passive for a server "
-        "that shares its cores")
+        "libgomp's own default (about 3 ms of spinning, as a tutorial app runs it). auto = spin when no other "
+        "process runs in 5 samples over 8 ms as the model loads and the 1-minute load leaves a core free, else "
+        "passive; set passive for a server that shares its cores")
     omp_threads: int | None = Field(None, description="OMP_NUM_THREADS of one embedding; unset = one per core (beside "
                                     "busy processes two sleeping threads also get two shares of the CPU: one thread "
                                     "was 1.9x slower beside a CPU-bound process)")
