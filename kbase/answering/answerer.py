@@ -160,6 +160,8 @@ class Answerer(Context):
         best_dense = max((h.dense for h in draft.hits), default=0.0)
         return {"heading_coverage": self.retriever.coverage(q.concepts, heading),
                 "quote_coverage": self.retriever.coverage(q.concepts, draft.quotes),
+                # a plan task's heading names the task and its quote the departments: together they answer 谁牵头
+                "headed_quote_coverage": self.retriever.coverage(q.concepts, heading + draft.quotes),
                 "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
                 "dense_gap": best_dense - draft.hits[0].dense}
 

@@ -18,14 +18,22 @@ def slot_data() -> dict:
     data = json.loads((DATA_DIR / "slots.json").read_text(encoding="utf-8"))
     data["patterns"] = {slot: re.compile("|".join(f"(?:{p})" for p in patterns))
                         for slot, patterns in data["fills"].items()}
+    # each word with the first slot that lists it, longest first: at each position the first alternative that
+    # matches is the longest word starting there (a lookahead, so that overlapping words are all seen)
+    data["slot_of_word"] = {}
+    for slot in data["slots"]:
+        for word in data["asked"].get(slot, []):
+            data["slot_of_word"].setdefault(word, slot)
+    ordered = sorted(data["slot_of_word"], key=lambda w: (-len(w), data["slots"].index(data["slot_of_word"][w])))
+    data["asking_words"] = re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))")
     return data
 
 
 def slot_of_words(parts: list[str]) -> str | None:
     """The slot whose word, found in the parts of a question that ask, is longest (ties: the data's order)."""
     data = slot_data()
-    found = [(len(word), -data["slots"].index(slot), slot) for slot, words in data["asked"].items()
-             for word in words if any(word in part.lower() for part in parts)]
+    found = [(len(word), -data["slots"].index(data["slot_of_word"][word]), data["slot_of_word"][word])
+             for part in parts for word in data["asking_words"].findall(part.lower())]
     return max(found)[2] if found else None
 
 

@@ -3,7 +3,7 @@ plus the regulations of one folder of tests/eval, added as a user adds them (`in
 once under a root and reused.
 
     python -m kbase.bench.sets                          # every set: right, wrong, missed, held, wrong share of answered
-    python -m kbase.bench.sets blind-plan blind-laws    # some sets
+    python -m kbase.bench.sets blind2-plan blind2-laws  # some sets
     python -m kbase.bench.sets --dump answers.jsonl     # also every question, its gold and the answer given
 """
 from __future__ import annotations
@@ -20,9 +20,10 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 8)},
-                  "blind-regulations": "blind-regulations", "blind2-regulations": "blind2-regulations"}
-BLIND = ("blind-plan", "blind-laws", "blind-regulations", "blind2-plan", "blind2-laws", "blind2-regulations")  # scored once before a round's changes and once after
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 10)},
+                  "blind2-regulations": "blind2-regulations"}
+# scored once before a round's changes and once after; the next round writes new ones and trains on these
+BLIND = ("blind2-plan", "blind2-laws", "blind2-regulations")
 
 
 def set_path(name: str) -> Path:

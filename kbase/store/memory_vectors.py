@@ -15,6 +15,7 @@ class MemoryVectors:
         self.ids = ids
         self.matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
         self.docs = np.asarray(doc_numbers, dtype=np.int32)
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}  # an audience's documents are the same set question after question
 
     def search(self, vector, n: int, doc_numbers: list[int] | None = None) -> list[tuple[str, float]]:
         """The n passages closest to `vector` (passage id, cosine similarity), best first; `doc_numbers` limits the
@@ -22,9 +23,17 @@ class MemoryVectors:
         query = np.asarray(vector, dtype=np.float32)
         sims = self.matrix @ (query / max(float(np.linalg.norm(query)), 1e-12))
         if doc_numbers is not None:
-            sims = np.where(np.isin(self.docs, doc_numbers), sims, -np.inf)
+            sims = np.where(self._mask(doc_numbers), sims, -np.inf)
         n = min(n, int(np.isfinite(sims).sum()))
         if n <= 0:
             return []
         top = np.argpartition(-sims, n - 1)[:n]
         return [(self.ids[i], float(sims[i])) for i in top[np.argsort(-sims[top], kind="stable")]]
+
+    def _mask(self, doc_numbers: list[int]) -> np.ndarray:
+        key = tuple(sorted(doc_numbers))
+        if key not in self._masks:
+            if len(self._masks) >= 64:  # a bound: dates can change which documents are in force
+                self._masks.clear()
+            self._masks[key] = np.isin(self.docs, key)
+        return self._masks[key]

@@ -42,7 +42,7 @@ def test_the_model_reads_the_features_the_code_computes(settings):
 def test_the_threshold_decides_between_an_answer_and_leads(settings):
     confident = Service(settings).answer(ANSWERED)
     assert confident.status == "answered" and confident.confidence >= shipped_model().decision.threshold
-    stricter = Service(settings.model_copy(update={"answer_threshold": 0.999})).answer(ANSWERED)
+    stricter = Service(settings.model_copy(update={"answer_threshold": 1.01})).answer(ANSWERED)  # above any P
     assert stricter.status == "related" and stricter.citations[0].ref == confident.citations[0].ref
 
 
