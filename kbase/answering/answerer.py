@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 
 from ingest.lexicon import load_dictionary
@@ -162,6 +163,10 @@ class Answerer(Context):
                 "quote_coverage": self.retriever.coverage(q.concepts, draft.quotes),
                 # a plan task's heading names the task and its quote the departments: together they answer 谁牵头
                 "headed_quote_coverage": self.retriever.coverage(q.concepts, heading + draft.quotes),
+                # several sentences of the clause state what was asked (an amount each for 个人 and 单位): the quote
+                # may be the wrong one of them
+                "slot_sentences_log": math.log1p(sum(fills(q.slot, s) for s in clause.sentences)),
+                "sentences_log": math.log1p(len(clause.sentences)),
                 "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
                 "dense_gap": best_dense - draft.hits[0].dense}
 
