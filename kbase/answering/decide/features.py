@@ -66,6 +66,7 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
         "named_other": float(bool(q.named_docs) and lead.clause.doc not in q.named_docs),
         "elsewhere": float(elsewhere(meta.title, lead.clause.doc, q) is not None),
         "home": float(is_home(meta.title)),
+        "added_text": float(meta.origin == "added"),  # added to the bundled base (a city's own regulation)
         "concepts_log": math.log1p(len(q.concepts)),
         "question_chars_log": math.log1p(len(q.text)),
         "quote_bigrams": bigram_overlap(q.text, draft.quotes),
