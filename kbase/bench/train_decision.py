@@ -139,7 +139,7 @@ def _calibrated(scores: np.ndarray, slope_offset: tuple[float, float]) -> np.nda
 
 
 def held_out(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Calibrated P(right) of every row from models that never saw its set (nor, for the calibration, its set)."""
+    """Calibrated P(right) of every row from models that never saw its fold (nor, for the calibration, its fold)."""
     raw = np.zeros(len(y))
     for group in np.unique(groups):
         out = groups == group
@@ -206,7 +206,7 @@ def plot(rows: list[dict], probability: np.ndarray, threshold: float, path: Path
                  color="red", zorder=3, label=f"operating point (P ≥ {threshold:.2f})")
     axes.set_xlabel("answerable questions answered right (share)")
     axes.set_ylabel("answers given that are wrong (share)")
-    axes.set_title("Risk–coverage of the answer/abstain decision (leave one set out)")
+    axes.set_title("Risk–coverage of the answer/abstain decision (leave one fold out)")
     axes.legend(loc="upper left", fontsize=8)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -215,8 +215,8 @@ def plot(rows: list[dict], probability: np.ndarray, threshold: float, path: Path
 
 
 def report(rows: list[dict], probability: np.ndarray, threshold: float) -> str:
-    lines = [f"Leave-one-set-out figures at the operating point P ≥ {threshold:.2f} (each set scored by a model that "
-             "never saw it):", "", "| set | right | wrong | wrong share of answered | missed | held |",
+    lines = [f"Held-out figures at the operating point P ≥ {threshold:.2f}, per set (each scored by a model that never "
+             "saw its fold: the set itself, or every set over the same folder of added regulations):", "", "| set | right | wrong | wrong share of answered | missed | held |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     total = {"right": 0, "wrong": 0, "missed": 0, "held": 0}
     for name in dict.fromkeys(r["set"] for r in rows):
