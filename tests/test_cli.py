@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot import cli
+from tests.deciding import LENIENT_THRESHOLD
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "kaifeng-eco-plan-2023-2025"
@@ -19,7 +20,7 @@ PLAN = "kaifeng-eco-plan-2023-2025"
 def env(indexed_settings):
     settings = indexed_settings()
     return {"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_EMBEDDINGS": settings.embeddings,
-            "POLICYBOT_TODAY": "2024-06-01"}
+            "POLICYBOT_TODAY": "2024-06-01", "POLICYBOT_ANSWER_THRESHOLD": str(LENIENT_THRESHOLD)}
 
 
 def run(env, *args, stdin=None):

@@ -5,13 +5,14 @@ import datetime as dt
 import pytest
 
 from kbase.service import Service
+from tests.deciding import LENIENT_THRESHOLD
 
 PLAN = "kaifeng-eco-plan-2023-2025"
 
 
 @pytest.fixture(scope="module")
 def service(indexed_settings):
-    settings = indexed_settings(embeddings="none", today=dt.date(2024, 6, 1))
+    settings = indexed_settings(embeddings="none", today=dt.date(2024, 6, 1), answer_threshold=LENIENT_THRESHOLD)
     assert settings.embeddings == "none"
     return Service(settings)
 

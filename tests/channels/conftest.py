@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kbase.bench.webserver import REPO_DIR
+from tests.deciding import LENIENT_THRESHOLD
 
 LONG_TASK = "".join(f"推进第{i}批工业企业深度治理，确保排放浓度<{i % 50 + 10}毫克/立方米&稳定达标。" for i in range(1, 181))
 PLAN = f"""开封市人民政府办公室关于印发开封市环境质量提升行动方案的通知
@@ -67,7 +68,7 @@ def web_env(indexed_settings, corpus):
     def make(**settings: str) -> dict[str, str]:
         built = indexed_settings(corpus_dir=corpus)
         return serve_env(data_dir=str(built.data_dir), corpus_dir=str(corpus), embeddings=built.embeddings, today=TODAY,
-                         staff_tokens=STAFF_TOKEN, **settings)
+                         staff_tokens=STAFF_TOKEN, answer_threshold=str(LENIENT_THRESHOLD), **settings)
 
     return make
 

@@ -19,6 +19,7 @@ import pytest
 from kbase.channels.telegram.bot import ERROR_REPLY, NON_TEXT, STAFF_ONLY, build_application
 from kbase.service import Service
 from kbase.settings import Settings
+from tests.deciding import LENIENT_THRESHOLD
 from tests.fakes.fake_bot_api import BOT_ID, BOT_USERNAME, TOKEN, FakeBotApi, parse_telegram_html
 from tests.waiting import holds, holds_async
 
@@ -30,7 +31,7 @@ GROUP = -100777
 def base_settings(corpus, tmp_path_factory) -> Settings:
     return Settings(corpus_dir=corpus, data_dir=tmp_path_factory.mktemp("data"), embeddings="e5-small",
                     today="2025-03-01", telegram_bot_token=TOKEN, staff_ids=frozenset({STAFF}),
-                    public_questions_per_minute=20)
+                    public_questions_per_minute=20, answer_threshold=LENIENT_THRESHOLD)
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +278,7 @@ def _env(settings: Settings, api: FakeBotApi, token: str | None = TOKEN) -> dict
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POLICYBOT_", "TELEGRAM_"))}
     env.update({"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_CORPUS_DIR": str(settings.corpus_dir),
                 "POLICYBOT_EMBEDDINGS": settings.embeddings, "POLICYBOT_STAFF_IDS": str(STAFF),
+                "POLICYBOT_ANSWER_THRESHOLD": str(settings.answer_threshold),
                 "TELEGRAM_API_BASE_URL": api.base_url})
     if token is not None:
         env["TELEGRAM_BOT_TOKEN"] = token

@@ -5,6 +5,7 @@ from click.testing import CliRunner
 
 from bot import cli
 from kbase.service import Service
+from tests.deciding import LENIENT_THRESHOLD
 from tests.fakes.fake_openai import FakeOpenAI, status, tool_call
 
 QUESTION = "开封市2025年PM2.5目标是多少？"
@@ -13,7 +14,8 @@ QUOTE = "全市细颗粒物浓度改善目标为43微克/立方米"
 
 def test_service_serves_a_verified_llm_answer_and_falls_back_on_failure(indexed_settings):
     with FakeOpenAI() as server:
-        settings = indexed_settings(llm_base_url=server.base_url, llm_model="fake", llm_api_key="k", llm_timeout=5)
+        settings = indexed_settings(llm_base_url=server.base_url, llm_model="fake", llm_api_key="k", llm_timeout=5,
+                                     answer_threshold=LENIENT_THRESHOLD)
         service = Service(settings)
         server.script(tool_call({"answer": f"到2025年，{QUOTE}[1]。", "found": True,
                                  "citations": [{"n": 1, "quote": QUOTE}]}))
@@ -34,9 +36,10 @@ def test_service_serves_a_verified_llm_answer_and_falls_back_on_failure(indexed_
 
 def test_ask_json_reports_the_mode(indexed_settings):
     with FakeOpenAI() as server:
-        settings = indexed_settings(llm_base_url=server.base_url, llm_model="fake")
+        settings = indexed_settings(llm_base_url=server.base_url, llm_model="fake", answer_threshold=LENIENT_THRESHOLD)
         server.script(tool_call({"answer": f"{QUOTE}[1]。", "found": True, "citations": [{"n": 1, "quote": QUOTE}]}))
         env = {"POLICYBOT_DATA_DIR": str(settings.data_dir), "POLICYBOT_EMBEDDINGS": settings.embeddings,
+               "POLICYBOT_ANSWER_THRESHOLD": str(LENIENT_THRESHOLD),
                "POLICYBOT_LLM_BASE_URL": server.base_url, "POLICYBOT_LLM_MODEL": "fake", "POLICYBOT_LLM_API_KEY": "k"}
         result = CliRunner().invoke(cli, ["ask", "--json", QUESTION], env=env, catch_exceptions=False)
         assert json.loads(result.stdout)["mode"] == "llm"

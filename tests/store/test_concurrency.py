@@ -7,6 +7,7 @@ import threading
 from kbase.service import Service
 from kbase.settings import BUNDLED_CORPUS, Settings
 from kbase.store.chroma import acquire_client, release_client
+from tests.deciding import LENIENT_THRESHOLD
 from tests.waiting import until
 
 PLAN = "kaifeng-eco-plan-2023-2025"
@@ -22,7 +23,8 @@ def test_searches_keep_answering_while_the_index_is_rebuilt_and_swapped(tmp_path
     law = corpus / "prc-soil-pollution-law.md"
     law.write_text(law.read_text(encoding="utf-8") + "\n第一百条 本条只为测试而设。\n",
                    encoding="utf-8")
-    service = Service(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embeddings="e5-small"))
+    service = Service(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, embeddings="e5-small",
+                               answer_threshold=LENIENT_THRESHOLD))
     expected = {query: service.index.dense(query, 5)[0][0] for query in SEARCHES}
     assert expected[SEARCHES[0]] == f"{PLAN}::{QUESTION_REF}"
     failures: list[BaseException] = []

@@ -18,6 +18,7 @@ from kbase.settings import Settings
 from kbase.store.builds import CURRENT, index_root
 from kbase.store.integrity import DAMAGED
 from kbase.store.sources import load_sources
+from tests.deciding import LENIENT_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION, PLAN, TARGET_REF = "开封PM2.5要降到多少？", "kaifeng-eco-plan-2023-2025", "二"
@@ -40,7 +41,8 @@ def data_dir(indexed_settings, tmp_path) -> Path:
 
 
 def cli(data_dir: Path, *args: str, file_limit: int | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "POLICYBOT_DATA_DIR": str(data_dir), "POLICYBOT_EMBEDDINGS": "e5-small"}
+    env = {**os.environ, "POLICYBOT_DATA_DIR": str(data_dir), "POLICYBOT_EMBEDDINGS": "e5-small",
+           "POLICYBOT_ANSWER_THRESHOLD": str(LENIENT_THRESHOLD)}
     limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))) if file_limit else None
     return subprocess.run([sys.executable, "bot.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600, preexec_fn=limit)
@@ -109,7 +111,7 @@ def test_a_kept_intact_build_of_the_same_sources_serves_without_a_rebuild(data_d
 
 
 def test_a_vector_store_failing_in_use_answers_from_bm25_and_is_rebuilt_next_time(data_dir):
-    settings = Settings(data_dir=data_dir, embeddings="e5-small")
+    settings = Settings(data_dir=data_dir, embeddings="e5-small", answer_threshold=LENIENT_THRESHOLD)
     service = Service(settings)  # opened intact: the damage comes while it is in use
     overwrite(serving(data_dir) / "chroma" / "chroma.sqlite3", 0, 100)  # the SQLite header
     damaged = serving(data_dir)
@@ -165,7 +167,7 @@ def test_a_disk_that_fills_during_a_build_leaves_the_base_as_it_was(data_dir, tm
     done = cli(data_dir, *[part.format(file=tmp_path / "rules.md") for part in command], file_limit=2 * 2**20)
     assert done.returncode == 1 and "索引未能建成" in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert serving(data_dir) == before
-    settings = Settings(data_dir=data_dir, embeddings="e5-small")
+    settings = Settings(data_dir=data_dir, embeddings="e5-small", answer_threshold=LENIENT_THRESHOLD)
     assert all(meta.origin == "bundled" for meta, _ in load_sources(settings))
     assert_target_answered(ask(data_dir)[0])
     added = cli(data_dir, "ingest", "add", str(tmp_path / "rules.md"))  # with room again, the same add works
@@ -174,7 +176,8 @@ def test_a_disk_that_fills_during_a_build_leaves_the_base_as_it_was(data_dir, tm
 
 
 def test_two_ingest_adds_at_once_both_land(data_dir, tmp_path):
-    env = {**os.environ, "POLICYBOT_DATA_DIR": str(data_dir), "POLICYBOT_EMBEDDINGS": "e5-small"}
+    env = {**os.environ, "POLICYBOT_DATA_DIR": str(data_dir), "POLICYBOT_EMBEDDINGS": "e5-small",
+           "POLICYBOT_ANSWER_THRESHOLD": str(LENIENT_THRESHOLD)}
     files = []
     for n, (title, subject) in enumerate([("开封市扬尘污染防治条例", "围挡"), ("开封市餐饮油烟管理条例", "油烟净化设施")]):
         path = tmp_path / f"doc{n}.md"

@@ -19,6 +19,7 @@ from kbase.settings import Settings
 from kbase.store.index import open_index
 from kbase.store.library import LibraryError, add_document, remove_document
 from kbase.store.sources import load_sources
+from tests.deciding import LENIENT_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +130,8 @@ def test_a_new_version_supersedes_the_old_one_from_its_effective_date(settings, 
 
 
 def test_adding_a_document_embeds_only_its_own_clauses(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", embeddings="e5-small", corpus_dir=_small_corpus(tmp_path))
+    settings = Settings(data_dir=tmp_path / "data", embeddings="e5-small", corpus_dir=_small_corpus(tmp_path),
+                        answer_threshold=LENIENT_THRESHOLD)
     first = Service(settings).index
     assert first.meta["counts"]["embedded"] == first.meta["counts"]["clauses"]
     (tmp_path / "rules.md").write_text(REGULATION_V1, encoding="utf-8")
@@ -143,7 +145,7 @@ def test_sigkill_during_add_leaves_the_base_as_it_was(tmp_path):
     corpus = _small_corpus(tmp_path)
     data = tmp_path / "data"
     env = {**os.environ, "POLICYBOT_DATA_DIR": str(data), "POLICYBOT_CORPUS_DIR": str(corpus),
-           "POLICYBOT_EMBEDDINGS": "e5-small"}
+           "POLICYBOT_EMBEDDINGS": "e5-small", "POLICYBOT_ANSWER_THRESHOLD": str(LENIENT_THRESHOLD)}
     subprocess.run([sys.executable, "bot.py", "ingest"], cwd=ROOT, env=env, check=True, capture_output=True)
     big = tmp_path / "big.md"
     big.write_text("# 开封市大型测试条例\n\n" + "\n\n".join(
@@ -158,7 +160,7 @@ def test_sigkill_during_add_leaves_the_base_as_it_was(tmp_path):
     proc.wait()
     assert not (data / "library" / "manifest.json").exists() or \
         json.loads((data / "library" / "manifest.json").read_text(encoding="utf-8"))["documents"] == []
-    settings = Settings(data_dir=data, corpus_dir=corpus, embeddings="e5-small")
+    settings = Settings(data_dir=data, corpus_dir=corpus, embeddings="e5-small", answer_threshold=LENIENT_THRESHOLD)
     assert {m.id for m, _ in load_sources(settings)} == {"tiny-plan"}
     answer = Service(settings).answer("低噪声路面改造谁牵头")
     assert answer.status == "answered" and answer.citations[0].doc == "tiny-plan"

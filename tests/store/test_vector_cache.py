@@ -7,6 +7,7 @@ from kbase.settings import Settings
 from kbase.store.index import open_index
 from kbase.store.library import add_document, remove_document
 from kbase.store.vector_cache import CACHE_FILE, VectorCache
+from tests.deciding import LENIENT_THRESHOLD
 from tests.store.test_library import REGULATION_V1, _small_corpus
 
 QUESTION = "施工工地围挡高度不低于多少"
@@ -18,7 +19,8 @@ def _answer_facts(settings):
 
 
 def test_removing_and_adding_a_document_again_embeds_nothing_and_answers_the_same(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", embeddings="e5-small", corpus_dir=_small_corpus(tmp_path))
+    settings = Settings(data_dir=tmp_path / "data", embeddings="e5-small", corpus_dir=_small_corpus(tmp_path),
+                        answer_threshold=LENIENT_THRESHOLD)
     (tmp_path / "rules.md").write_text(REGULATION_V1, encoding="utf-8")
     added = add_document(settings, tmp_path / "rules.md")
     assert open_index(settings).meta["counts"]["embedded"] > 0
