@@ -223,3 +223,13 @@ def test_a_word_no_document_uses_weighs_little_unless_it_names_a_thing(service):
     retriever = service.answerer.retriever
     [talk], [thing] = analyse("呛得").concepts, analyse("公积金").concepts
     assert retriever.weight(talk) == service.settings.absent_word_weight < retriever.weight(thing)
+
+
+@pytest.mark.parametrize("question, refs", [
+    ("开封管河湖的那个条例啥时候开始实行的", [("kaifeng-rivers-lakes-regulation", "第四十九条")]),
+    ("开封的条例啥时候生效", [("kaifeng-drinking-water-regulation", "第三十九条"),
+                             ("kaifeng-rivers-lakes-regulation", "第四十九条")]),
+])
+def test_when_a_text_takes_effect_is_told_for_the_text_described_or_for_each_alike(service, question, refs):
+    answer = service.answer(question)
+    assert answer.status == "answered" and [(c.doc, c.ref) for c in answer.citations] == refs, answer.answer

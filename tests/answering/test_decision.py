@@ -2,6 +2,7 @@
 leads, and leads are said to be leads."""
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -71,3 +72,36 @@ def test_a_model_file_round_trips():
     again = SelectiveModel.from_json(json.loads(json.dumps(model.to_json())))
     assert again.decision.features == model.decision.features and len(again.decision.trees) == len(model.decision.trees)
     assert again.read_slot("在河里电鱼罚多少钱") == model.read_slot("在河里电鱼罚多少钱")
+
+
+def _drafts(scored: list[tuple[float, bool]], added: bool = False) -> tuple[list[dict], list[float]]:
+    """Held-out drafts that state what was asked, each with its P(right) and whether it was right."""
+    rows = [{"states": True, "answerable": True, "right": right, "features": {"added_text": float(added)}}
+            for _, right in scored]
+    return rows, [p for p, _ in scored]
+
+
+def test_the_operating_point_is_the_least_threshold_within_the_target_risk_from_there_up():
+    # 60 drafts from P 0.40 to 0.99, wrong at 0.50-0.69 and at 0.80
+    scored = [(round(0.40 + i / 100, 2), not (0.50 <= 0.40 + i / 100 < 0.70 or i == 40)) for i in range(60)]
+    rows, p = _drafts(scored)
+    # at 0.70: 1 wrong of 30 answers (3.3%); at 0.69, 2 of 31 (6.5%); higher thresholds answer fewer than 30
+    assert train.choose_threshold(rows, np.array(p)) == 0.70
+
+
+def test_where_too_few_answers_meet_the_risk_the_threshold_stays_above_every_wrong_one():
+    scored = [(round(0.50 + i / 100, 2), i % 4 != 0 or i > 40) for i in range(48)]  # wrong up to 0.90, right above
+    rows, p = _drafts(scored)
+    assert train.choose_threshold(rows, np.array(p)) == 0.91
+
+
+def test_drafts_quoting_added_texts_get_their_own_operating_point():
+    bundled = _drafts([(round(0.40 + i / 100, 2), i >= 10) for i in range(60)])
+    added = _drafts([(round(0.40 + i / 100, 2), i >= 10 and i % 5 != 0 or i > 50) for i in range(60)], added=True)
+    rows, p = bundled[0] + added[0], bundled[1] + added[1]
+    threshold_bundled, threshold_added = train.origin_thresholds(rows, np.array(p))
+    assert threshold_bundled == train.choose_threshold(*(bundled[0], np.array(bundled[1])))
+    assert threshold_added == 0.91 > threshold_bundled
+    decision = shipped_model().decision
+    assert decision.threshold_for({"added_text": 1.0}) == decision.threshold_added
+    assert decision.threshold_for({"added_text": 0.0}) == decision.threshold

@@ -73,7 +73,11 @@ class Decision:
     trees: list[Tree]
     slope: float  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
     offset: float
-    threshold: float  # the operating point chosen on held-out sets
+    threshold: float  # the operating point chosen on held-out sets, for drafts quoting the bundled texts
+    threshold_added: float  # …and for drafts quoting a text added to them (a city's own regulation: riskier held out)
+
+    def threshold_for(self, row: dict[str, float]) -> float:
+        return self.threshold_added if row["added_text"] else self.threshold
 
     def raw(self, x: list[float]) -> float:
         return self.init + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
@@ -105,7 +109,8 @@ class SelectiveModel:
                                "trees": [{"left": t.left, "right": t.right, "feature": t.feature,
                                           "threshold": _rounded(t.threshold), "value": _rounded(t.value)}
                                          for t in d.trees],
-                               "slope": d.slope, "offset": d.offset, "threshold": d.threshold}
+                               "slope": d.slope, "offset": d.offset, "threshold": d.threshold,
+                               "threshold_added": d.threshold_added}
         return out
 
     @classmethod
@@ -116,7 +121,7 @@ class SelectiveModel:
                                    np.array(s["intercept"]), tuple(s["ngrams"]))
         if d := data.get("decision"):
             decision = Decision(d["features"], d["init"], d["learning_rate"], [Tree(**t) for t in d["trees"]],
-                                d["slope"], d["offset"], d["threshold"])
+                                d["slope"], d["offset"], d["threshold"], d["threshold_added"])
         return cls(slots, decision, data.get("meta", {}))
 
 

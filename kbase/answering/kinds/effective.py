@@ -10,26 +10,44 @@ from kbase.answering.kinds.issuance import answer_issuance
 from kbase.answering.query import Query
 from kbase.answering.retrieve import visible_docs
 from kbase.answering.session import Session
-from kbase.model import Answer, Audience
+from kbase.model import Answer, Audience, Citation
+
+MAX_TEXTS_NAMED_ALIKE = 3
 
 
 def answer_effective(ctx: Context, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
     docs = visible_docs(ctx.index, audience, today, history=q.history)
-    candidates = [d for d in q.named_docs if d in docs]
+    naming = [c for c in q.concepts if "施行" not in c.forms]  # "take effect" is what is asked, not a name
+
+    def fit(doc: str) -> float:  # how much of the question the text's title holds (soil pollution prevention law)
+        return ctx.retriever.coverage(naming, ctx.index.docs[doc].title)
+
+    def best_first(found) -> list[str]:  # ids break ties: the same answer whatever order the index keeps
+        return sorted(found, key=lambda doc: (-fit(doc), doc))
+
+    # a named city or issuer may have several texts: the one whose title the question describes (管大气污染的那个条例)
+    candidates = best_first(d for d in q.named_docs if d in docs)
     if not candidates and session is not None and session.context():
         candidates = [session.context()[0].split("::")[0]]
-    if not candidates:  # the text whose title holds most of the question's words (soil pollution prevention law)
-        naming = [c for c in q.concepts if "施行" not in c.forms]  # "take effect" is what is asked, not a name
-        fit = {d: ctx.retriever.coverage(naming, ctx.index.docs[d].title) for d in docs}
-        best = max(fit, key=fit.get, default=None)
-        candidates = [best] if best and fit[best] >= 0.5 else []
+    if not candidates and naming:
+        candidates = [d for d in best_first(docs) if fit(d) >= 0.5]
     if not candidates:
         hits = ctx.retriever.search(q, audience, today=today)
         candidates = [hits[0].clause.doc] if hits and ctx.relevant(q, hits[0]) else []
-    clauses = [c for c in ctx.index.clauses.values() if candidates and c.doc == candidates[0]]
-    found = document_effective(clauses)
-    if found is None:  # a plan or a text without a 施行 article: its metadata, cited to its opening
+    # a question that names several texts alike (驻马店的条例) is answered for each of them, not for one at random
+    named = [d for d in candidates if fit(d) == fit(candidates[0])][:MAX_TEXTS_NAMED_ALIKE]
+    stated = [found for d in named if (found := _stated(ctx, d))]
+    if not stated:  # a plan or a text without a 施行 article: its metadata, cited to its opening
         return answer_issuance(ctx, q, audience, session, today)
+    return Answer(question=q.text, status="answered", answer="\n\n".join(body for body, _ in stated),
+                  citations=[citation for _, citation in stated], kind="effective")
+
+
+def _stated(ctx: Context, doc: str) -> tuple[str, Citation] | None:
+    """What a text's own 施行 article says, with the date of the version in force; None when it has none."""
+    found = document_effective([c for c in ctx.index.clauses.values() if c.doc == doc])
+    if found is None:
+        return None
     clause, date = found
     meta = clause.meta
     quote = next(s for s in clause.sentences if clause.article.effective in s)
@@ -39,7 +57,7 @@ def answer_effective(ctx: Context, q: Query, audience: Audience, session: Sessio
         body += (f"现行文本{'于' + fmt_date(amended) + '修正，' if amended else ''}"
                  f"自{fmt_date(meta.effective)}起施行。")
     body += f"\n原文：「{quote}」\n（依据《{meta.title}》{clause.ref}）"
-    return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, quote)], kind="effective")
+    return body, cite(clause, quote)
 
 
 def answer_repealed(ctx: Context, q: Query) -> Answer | None:
