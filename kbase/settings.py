@@ -63,8 +63,8 @@ class Settings(BaseSettings):
     answer_threshold: float | None = Field(None, description="the least probability of being right (the learned "
                                            "model's) at which a drafted answer is given, whichever text it quotes; unset = "
                                            "the operating points chosen on held-out sets (selective.json: the least "
-                                           "threshold at which at most 5% of answers are wrong, one for drafts quoting "
-                                           "the bundled texts, a stricter one for texts added to them); lower it for "
+                                           "threshold at which at most 5% of answers are wrong, one for the bundled "
+                                           "base, a stricter one for a base with added texts); lower it for "
                                            "more answers and more wrong ones (a staff deployment may)")
     related_min_probability: float = Field(0.25, description="below the threshold, a draft at least this likely is "
                                            "offered as leads (related) rather than not_found")

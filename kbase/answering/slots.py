@@ -18,6 +18,7 @@ def slot_data() -> dict:
     data = json.loads((DATA_DIR / "slots.json").read_text(encoding="utf-8"))
     data["patterns"] = {slot: re.compile("|".join(f"(?:{p})" for p in patterns))
                         for slot, patterns in data["fills"].items()}
+    data["numbering"] = re.compile("|".join(f"(?:{p})" for p in data["not_data"]))
     # each word with the first slot that lists it, longest first: at each position the first alternative that
     # matches is the longest word starting there (a lookahead, so that overlapping words are all seen)
     data["slot_of_word"] = {}
@@ -47,5 +48,9 @@ def asked_slot(text: str, parts: list[str]) -> tuple[str | None, float]:
 
 
 def fills(slot: str | None, text: str) -> bool:
-    """Whether a text holds what the slot asks for (an amount in 元, a body, a date …); no slot is always filled."""
-    return slot is None or bool(slot_data()["patterns"][slot].search(text))
+    """Whether a text holds what the slot asks for (an amount in 元, a body, a date …), its own numbering aside (第十二条,
+    "11."); no slot is always filled."""
+    if slot is None:
+        return True
+    data = slot_data()
+    return bool(data["patterns"][slot].search(data["numbering"].sub("", text)))

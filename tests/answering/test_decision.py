@@ -74,10 +74,11 @@ def test_a_model_file_round_trips():
     assert again.read_slot("在河里电鱼罚多少钱") == model.read_slot("在河里电鱼罚多少钱")
 
 
-def _drafts(scored: list[tuple[float, bool]], added: bool = False) -> tuple[list[dict], list[float]]:
-    """Held-out drafts that state what was asked, each with its P(right) and whether it was right."""
-    rows = [{"states": True, "answerable": True, "right": right, "features": {"added_text": float(added)}}
-            for _, right in scored]
+def _drafts(scored: list[tuple[float, bool]], extended: bool = False) -> tuple[list[dict], list[float]]:
+    """Held-out drafts that state what was asked, each with its P(right) and whether it was right; made on the bundled
+    base, or on one extended with added texts (a set over a folder of regulations)."""
+    rows = [{"set": "regulations-dev3" if extended else "colloquial", "states": True, "answerable": True,
+             "right": right} for _, right in scored]
     return rows, [p for p, _ in scored]
 
 
@@ -95,13 +96,13 @@ def test_where_too_few_answers_meet_the_risk_the_threshold_stays_above_every_wro
     assert train.choose_threshold(rows, np.array(p)) == 0.91
 
 
-def test_drafts_quoting_added_texts_get_their_own_operating_point():
+def test_a_base_extended_with_added_texts_gets_its_own_operating_point():
     bundled = _drafts([(round(0.40 + i / 100, 2), i >= 10) for i in range(60)])
-    added = _drafts([(round(0.40 + i / 100, 2), i >= 10 and i % 5 != 0 or i > 50) for i in range(60)], added=True)
-    rows, p = bundled[0] + added[0], bundled[1] + added[1]
-    threshold_bundled, threshold_added = train.origin_thresholds(rows, np.array(p))
-    assert threshold_bundled == train.choose_threshold(*(bundled[0], np.array(bundled[1])))
-    assert threshold_added == 0.91 > threshold_bundled
+    extended = _drafts([(round(0.40 + i / 100, 2), i >= 10 and i % 5 != 0 or i > 50) for i in range(60)], True)
+    rows, p = bundled[0] + extended[0], bundled[1] + extended[1]
+    threshold_bundled, threshold_extended = train.base_thresholds(rows, np.array(p))
+    assert threshold_bundled == train.choose_threshold(bundled[0], np.array(bundled[1]))
+    assert threshold_extended == 0.91 > threshold_bundled
     decision = shipped_model().decision
-    assert decision.threshold_for({"added_text": 1.0}) == decision.threshold_added
-    assert decision.threshold_for({"added_text": 0.0}) == decision.threshold
+    assert (decision.threshold_for(True), decision.threshold_for(False)) == (decision.threshold_extended,
+                                                                             decision.threshold)

@@ -45,6 +45,10 @@ def test_what_a_question_asks_for_is_read_from_the_words_that_ask(question, slot
     ("amount", "处二万元以上二十万元以下的罚款", True), ("amount", "由生态环境主管部门责令改正", False),
     ("body", "市生态环境局牵头", True), ("date", "2025年年底前完成", True), ("date", "加强监督管理", False),
     ("contact", "举报电话12369", True), ("place", "位于城区东部", True), ("place", "加强道路扬尘治理", False),
+    # a clause's own numbering is no datum: an item's "11.", an article's 第三十九条 or one it refers to
+    ("number", "11.建设黄河流域美丽幸福河湖示范段", False), ("number", "建成4条省级、24条市级示范河湖", True),
+    ("number", "第三十九条 本条例适用于市区", False), ("number", "违反本条例第十二条规定的", False),
+    ("number", "湿地恢复面积1.19平方公里", True),
 ])
 def test_a_quote_fills_a_slot_only_with_what_it_asks_for(slot, quote, filled):
     assert fills(slot, quote) == filled

@@ -73,11 +73,11 @@ class Decision:
     trees: list[Tree]
     slope: float  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
     offset: float
-    threshold: float  # the operating point chosen on held-out sets, for drafts quoting the bundled texts
-    threshold_added: float  # …and for drafts quoting a text added to them (a city's own regulation: riskier held out)
+    threshold: float  # the operating point chosen on held-out sets, on the bundled knowledge base
+    threshold_extended: float  # …and on a base a city extended with texts of its own (riskier held out)
 
-    def threshold_for(self, row: dict[str, float]) -> float:
-        return self.threshold_added if row["added_text"] else self.threshold
+    def threshold_for(self, extended: bool) -> float:
+        return self.threshold_extended if extended else self.threshold
 
     def raw(self, x: list[float]) -> float:
         return self.init + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
@@ -110,7 +110,7 @@ class SelectiveModel:
                                           "threshold": _rounded(t.threshold), "value": _rounded(t.value)}
                                          for t in d.trees],
                                "slope": d.slope, "offset": d.offset, "threshold": d.threshold,
-                               "threshold_added": d.threshold_added}
+                               "threshold_extended": d.threshold_extended}
         return out
 
     @classmethod
@@ -121,7 +121,7 @@ class SelectiveModel:
                                    np.array(s["intercept"]), tuple(s["ngrams"]))
         if d := data.get("decision"):
             decision = Decision(d["features"], d["init"], d["learning_rate"], [Tree(**t) for t in d["trees"]],
-                                d["slope"], d["offset"], d["threshold"], d["threshold_added"])
+                                d["slope"], d["offset"], d["threshold"], d["threshold_extended"])
         return cls(slots, decision, data.get("meta", {}))
 
 

@@ -25,6 +25,7 @@ def answer_responsibility(ctx: Context, q: Query, clause: Clause) -> Answer | No
     name = f"{clause.ref}「{clause.title or clause.heading}」"
     lead = (f"{name}的{ROLE_NAMES[asked]}是{'、'.join(roles[asked])}。" if roles[asked]
             else f"{name}未列出{ROLE_NAMES[asked]}。")
-    body = f"{lead}\n" + "\n".join(lines) + f"\n（依据《{clause.meta.title}》{clause.ref}）"
+    # the role note as written, as every other kind quotes its source: a reader checks 牵头 and 配合 in the plan's words
+    body = f"{lead}\n" + "\n".join(lines) + f"\n原文：「{best}」\n（依据《{clause.meta.title}》{clause.ref}）"
     return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, best)],
                   kind="responsibility")
