@@ -140,9 +140,8 @@ class Answerer(Context):
         if model is None:
             raise StaleModel("no answer/abstain model is shipped: python -m kbase.bench.train_decision")
         probability = round(model.probability(row), 3)
-        extended = any(meta.origin == "added" for meta in self.index.docs.values())
         threshold = (self.settings.answer_threshold if self.settings.answer_threshold is not None
-                     else model.threshold_for(extended))
+                     else model.threshold_for(self.index.extended))
         # a follow-up continues the clause of an answer already given: the model knows no follow-ups to weigh it by
         if (probability >= threshold or draft.follow_up) and states:
             draft.answer.confidence = probability

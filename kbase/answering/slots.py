@@ -16,9 +16,8 @@ CLASSIFIER_MIN_PROBABILITY = 0.6  # below it the classifier's reading is a featu
 @cache
 def slot_data() -> dict:
     data = json.loads((DATA_DIR / "slots.json").read_text(encoding="utf-8"))
-    data["patterns"] = {slot: re.compile("|".join(f"(?:{p})" for p in patterns))
-                        for slot, patterns in data["fills"].items()}
-    data["numbering"] = re.compile("|".join(f"(?:{p})" for p in data["not_data"]))
+    data["patterns"] = {slot: _any_of(patterns) for slot, patterns in data["fills"].items()}
+    data["numbering"] = _any_of(data["not_data"])
     # each word with the first slot that lists it, longest first: at each position the first alternative that
     # matches is the longest word starting there (a lookahead, so that overlapping words are all seen)
     data["slot_of_word"] = {}
@@ -28,6 +27,10 @@ def slot_data() -> dict:
     ordered = sorted(data["slot_of_word"], key=lambda w: (-len(w), data["slots"].index(data["slot_of_word"][w])))
     data["asking_words"] = re.compile("(?=(" + "|".join(map(re.escape, ordered)) + "))")
     return data
+
+
+def _any_of(patterns: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
 def slot_of_words(parts: list[str]) -> str | None:

@@ -281,8 +281,8 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
     # shipped model answered about half of what the held-out figures said a tenth)
     model.decision = exported(final, names_of_features, _platt(raw_held_out, y), (bundled, extended))
     assert np.allclose([model.decision.raw(list(row)) for row in x], raw, atol=1e-6)
-    model.meta = {"fingerprint": fingerprint(), "target_risk": TARGET_RISK, "threshold": bundled, "threshold_extended": extended,
-                  "questions": len(questions), "drafts": len(rows), "trained_on": names}
+    model.meta = {"fingerprint": fingerprint(), "target_risk": TARGET_RISK, "threshold": bundled,
+                  "threshold_extended": extended, "questions": len(questions), "drafts": len(rows), "trained_on": names}
     MODEL_FILE.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",
                           encoding="utf-8")
     DOCS.mkdir(exist_ok=True)

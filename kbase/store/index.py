@@ -114,6 +114,8 @@ class Index:
         self.path = Path(path)
         self.meta = meta
         self.docs: dict[str, DocMeta] = {d["id"]: DocMeta.model_validate(d) for d in read_json(self.path / "docs.json")}
+        # a city added texts of its own: the learned decision answers more strictly on such a base
+        self.extended = any(meta.origin == "added" for meta in self.docs.values())
         self.clauses: dict[str, Clause] = {}
         for raw in read_json(self.path / "clauses.json"):
             clause = Clause.model_validate({**raw, "meta": self.docs[raw["doc"]]})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from ingest.statute import document_effective
 from ingest.text import fmt_date
@@ -19,6 +20,7 @@ def answer_effective(ctx: Context, q: Query, audience: Audience, session: Sessio
     docs = visible_docs(ctx.index, audience, today, history=q.history)
     naming = [c for c in q.concepts if "施行" not in c.forms]  # "take effect" is what is asked, not a name
 
+    @cache
     def fit(doc: str) -> float:  # how much of the question the text's title holds (soil pollution prevention law)
         return ctx.retriever.coverage(naming, ctx.index.docs[doc].title)
 
