@@ -12,6 +12,7 @@ from kbase.answering.decide.features import Draft, features
 from kbase.answering.decide.model import StaleModel, shipped_model
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
+from kbase.answering.kinds.compound import answer_the_rest
 from kbase.answering.kinds.deadline import answer_deadline, dates_for_other_things, mentions_time
 from kbase.answering.kinds.definition import answer_definition, named_definition
 from kbase.answering.kinds.effective import answer_effective, answer_repealed
@@ -25,7 +26,7 @@ from kbase.answering.kinds.target import answer_target
 from kbase.answering.query import Query, analyse, clean, elsewhere, name_documents
 from kbase.answering.retrieve import Hit, visible_docs
 from kbase.answering.session import Session
-from kbase.answering.slots import asked_slot, fills
+from kbase.answering.slots import asked_slot, fills, other_data_asked
 from kbase.model import Answer, Audience
 from kbase.store.versions import version_note
 
@@ -57,6 +58,7 @@ class Answerer(Context):
             return Answer(question=question, status="refused", answer=problem, kind="invalid")
         q = analyse(text)
         q.slot, q.slot_confidence = asked_slot(q.text, q.asking)
+        q.other_slots = other_data_asked(q.slot, q.asking)
         name_documents(q, self.index.docs.values())
         if q.injection:
             return Answer(question=question, status="refused", answer=INJECTION_REPLY, kind="injection")
@@ -118,13 +120,15 @@ class Answerer(Context):
         if answer is None or (q.asked_unit and not any(states_unit(q.asked_unit, c.quote) for c in answer.citations)
                               and states_unit(q.asked_unit, hits[0].clause.text)):
             answer = answer_passages(self, q, hits)  # the clause states the unit, in a sentence the kind's answer left out
+        if q.other_slots:
+            answer = answer_the_rest(self, q, hits[0].clause, answer, today)
         unknown = any(w in part for w in self.retriever.unknown_topics(q.concepts) for part in q.asking)
         return Draft(answer, hits, lead_rank, gate, vouched, typed, unknown, bool(within))
 
     def states_what_was_asked(self, q: Query, draft: Draft) -> bool:
-        """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …), in the unit asked,
-        for a year the clause covers."""
-        return (fills(q.slot, draft.quotes) and (not q.asked_unit or states_unit(q.asked_unit, draft.quotes))
+        """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …) and every other
+        datum asked, in the unit asked, for a year the clause covers."""
+        return (fills(q.slot, draft.quotes) and all(fills(slot, draft.quotes) for slot in q.other_slots) and (not q.asked_unit or states_unit(q.asked_unit, draft.quotes))
                 and (not q.years or draft.follow_up or _year_covered(q, draft.hits[0].clause)))
 
     def _decide(self, q: Query, draft: Draft) -> Answer:
@@ -169,6 +173,9 @@ class Answerer(Context):
                 "slot_sentences_log": math.log1p(sum(fills(q.slot, s) for s in clause.sentences)),
                 "sentences_log": math.log1p(len(clause.sentences)),
                 "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
+                # on a base a city extended, a question about its own text draws a bundled law's article as readily
+                "extended_base": float(self.index.extended),
+                "added_text_near": float(any(h.clause.meta.origin == "added" for h in draft.hits[1:4])),
                 "dense_gap": best_dense - draft.hits[0].dense}
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:

@@ -190,6 +190,7 @@ class Query:
     history: bool = False  # asks about a superseded version ("修正前", "旧版")
     slot: str | None = None  # what it asks for: an amount, a body, a date … (answering.slots)
     slot_confidence: float = 0.0
+    other_slots: list[str] = field(default_factory=list)  # the other data it asks for (啥时候完成？谁牵头？)
 
 
 def _expand(tokens: list[str], text: str) -> list[str]:

@@ -41,6 +41,14 @@ def slot_of_words(parts: list[str]) -> str | None:
     return max(found)[2] if found else None
 
 
+def other_data_asked(slot: str | None, parts: list[str]) -> list[str]:
+    """The data a question asks for besides its slot, one per part that asks (啥时候完成？哪个部门牵头？ asks a date and a
+    body): the datum slots only (slots.json says why)."""
+    data = slot_data()
+    asked = (slot_of_words([part]) for part in parts)
+    return list(dict.fromkeys(s for s in asked if s in data["datum_slots"] and s != slot))
+
+
 def asked_slot(text: str, parts: list[str]) -> tuple[str | None, float]:
     """(slot, how sure): the data's words decide; else the classifier's reading when it is sure enough."""
     slot = slot_of_words(parts)

@@ -20,13 +20,11 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 13)},
-                  "blind5-regulations": "blind5-regulations", "blind6-regulations": "blind6-regulations",
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 15)},
                   "blind7-regulations": "blind7-regulations"}
-# scored once before a phase's changes and once after (blind6: once, the shipped model as it is); the next round
-# writes new ones and trains on these
-BLIND = ("blind5-plan", "blind5-laws", "blind5-regulations", "blind6-plan", "blind6-laws", "blind6-regulations",
-         "blind7-plan", "blind7-laws", "blind7-regulations")
+# scored once before a round's changes and once after, never trained on; the next round writes new ones and trains on
+# these
+BLIND = ("blind7-plan", "blind7-laws", "blind7-regulations")
 
 
 def set_path(name: str) -> Path:

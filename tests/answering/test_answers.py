@@ -80,6 +80,25 @@ ANSWERED = [
 ]
 
 
+@pytest.mark.parametrize("question, ref, facts", [
+    ("落后的燃煤小热电机组最晚啥时候关停？哪个部门牵头？", "三(三)5", ["2024年12月31日", "市发展改革委"]),
+    ("美丽幸福河湖示范段谁牵头，到2025年要建成几条市级的", "三(六)11", ["市水利局", "24条市级"]),
+])
+def test_a_question_that_asks_two_things_is_answered_with_both_from_the_clause(drafting, question, ref, facts):
+    answer = drafting.answer(question)
+    assert answer.status == "answered" and answer.citations[0].ref == ref, answer.answer
+    quotes = "".join(c.quote for c in answer.citations)
+    for fact in facts:
+        assert fact in answer.answer
+    assert any(ch.isdigit() for ch in quotes) and ("牵头" in quotes or "局" in quotes)  # each datum quoted, not said
+
+
+def test_a_question_that_asks_two_things_is_not_answered_by_a_clause_that_states_one(drafting):
+    """The plan's who-leads note for a task states no phone number: a half answer is no answer."""
+    answer = drafting.answer("黑臭水体治理谁牵头？他们的电话是多少")
+    assert answer.status != "answered", answer.answer
+
+
 # drafted from the right clause, but the model is not sure enough to answer: the right clause leads the leads
 LEADS = [
     ("Who leads the black and smelly water bodies remediation?", PLAN, "三(五)9"),

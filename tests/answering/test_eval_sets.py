@@ -35,7 +35,9 @@ def services(indexed_settings, tmp_path_factory):
                 manifest = json.loads((EVAL / folder / "manifest.json").read_text(encoding="utf-8"))
                 for doc in manifest["documents"]:
                     added = add_document(settings, EVAL / folder / doc["file"], id=doc["id"])
-                    assert (added.title, added.effective.isoformat()) == (doc["title"], doc["effective"])
+                    assert added.title == doc["title"]
+                    if doc["effective"]:  # a text without a 施行 article: the manifest records none to compare
+                        assert added.effective.isoformat() == doc["effective"]
             made[folder] = Service(settings)
         return made[folder]
 

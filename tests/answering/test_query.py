@@ -3,7 +3,7 @@ import pytest
 
 from ingest.model import DocMeta
 from kbase.answering.query import analyse, name_documents, title_place
-from kbase.answering.slots import fills, slot_of_words
+from kbase.answering.slots import fills, other_data_asked, slot_of_words
 
 EXHAUST = DocMeta(id="exhaust", title="漯河市机动车和非道路移动机械排气污染防治条例", kind="regulation")
 RESERVOIR = DocMeta(id="reservoir", title="信阳市鲇鱼山水库饮用水水源保护条例", kind="regulation")
@@ -52,6 +52,22 @@ def test_what_a_question_asks_for_is_read_from_the_words_that_ask(question, slot
 ])
 def test_a_quote_fills_a_slot_only_with_what_it_asks_for(slot, quote, filled):
     assert fills(slot, quote) == filled
+
+
+@pytest.mark.parametrize("question, slot, others", [
+    ("污水处理设施啥时候要全覆盖？是哪几个部门牵头的？", "date", ["body"]),
+    ("示范段谁牵头，到2025年要建成几条", "body", ["number"]),
+    ("拉渣土的车一路撒 罚多少 归谁管", "amount", ["body"]),
+    # a second part asking leave, a sanction or a procedure is answered by the datum's clause, or is talk
+    ("往河里倒垃圾违法吗？罚多少", "amount", []),
+    ("会罚不，罚多少", "amount", []),
+    ("这事哪个局牵头管嘞？中不中给说说", "body", []),
+    ("黑臭水体治理谁牵头", "body", []),
+])
+def test_a_question_that_asks_two_things_asks_for_each_datum(question, slot, others):
+    q = analyse(question)
+    assert slot_of_words(q.asking) == slot
+    assert other_data_asked(slot, q.asking) == others
 
 
 def test_a_local_titles_site_is_a_place_not_its_topic():

@@ -61,6 +61,7 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
         "unknown_topic": float(draft.unknown_topic),
         "typed": float(draft.typed),
         "slot_confidence": q.slot_confidence,
+        "other_data_asked": float(len(q.other_slots)),
         "statute": float(meta.is_statute),
         "named_match": float(bool(q.named_docs) and lead.clause.doc in q.named_docs),
         "named_other": float(bool(q.named_docs) and lead.clause.doc not in q.named_docs),
