@@ -8,7 +8,7 @@ import threading
 from ingest.lexicon import load_dictionary
 from ingest.model import Clause
 from kbase.answering.context import Context, states_unit
-from kbase.answering.decide.features import Draft, features
+from kbase.answering.decide.features import Draft, candidate_features, features
 from kbase.answering.decide.model import StaleModel, shipped_model
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
@@ -103,13 +103,18 @@ class Answerer(Context):
         return self._decide(q, self.draft(q, hits, within, today))
 
     def draft(self, q: Query, hits: list[Hit], within: set[str] | None, today: dt.date) -> Draft:
-        """The answer the best clause gives, before anything decides whether to give it: the clause the relevance
-        rule vouches for leads (else the best ranked), and the module of the question's kind answers from it."""
-        lead_rank, gate = 0, True
+        """The answer the best clause gives, before anything decides whether to give it: the lead ranker picks the
+        clause among the best hits (a follow-up keeps the clause it continues), and the module of the question's kind
+        answers from it."""
+        lead_rank, gate, scores, candidates = 0, True, [], []
         if not within:
-            relevant = [h for h in hits[: self.settings.relevance_candidates] if self.relevant(q, h)]
-            gate = bool(relevant)
-            lead_rank = hits.index(relevant[0]) if relevant else 0
+            gate = any(self.relevant(q, h) for h in hits[: self.settings.relevance_candidates])
+            best = hits[: self.settings.lead_candidates]
+            candidates = [(h.clause, candidate_features(q, best, rank, self.candidate_measures(q, h)))
+                          for rank, h in enumerate(best)]
+            if (ranker := shipped_model().lead) is not None:
+                scores = [ranker.score(row) for _, row in candidates]
+                lead_rank = max(range(len(scores)), key=scores.__getitem__)
             hits = [hits[lead_rank]] + [h for h in hits if h is not hits[lead_rank]]
         vouched = self.vouched_by_words(q, hits[0])
         answer = None
@@ -123,7 +128,10 @@ class Answerer(Context):
         if q.other_slots:
             answer = answer_the_rest(self, q, hits[0].clause, answer, today)
         unknown = any(w in part for w in self.retriever.unknown_topics(q.concepts) for part in q.asking)
-        return Draft(answer, hits, lead_rank, gate, vouched, typed, unknown, bool(within))
+        others = [s for rank, s in enumerate(scores) if rank != lead_rank]
+        lead_score = scores[lead_rank] if scores else 0.0
+        return Draft(answer, hits, lead_rank, gate, vouched, typed, unknown, bool(within), lead_score,
+                     lead_score - max(others, default=0.0), candidates)
 
     def states_what_was_asked(self, q: Query, draft: Draft) -> bool:
         """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …) and every other
@@ -138,7 +146,7 @@ class Answerer(Context):
         row = features(q, draft, self.measures(q, draft))
         states = self.states_what_was_asked(q, draft)
         if self.drafts is not None:  # training: every draft, whatever would be decided
-            self.drafts.append((draft.answer, row, states))
+            self.drafts.append((draft, row, states))
             return draft.answer
         model = shipped_model().decision
         if model is None:
@@ -158,11 +166,7 @@ class Answerer(Context):
         """What the retriever can say of the draft beyond its ranks: how much of the question the heading and the
         quoted sentences hold, and how heavy the heaviest word of the question is that the clause lacks."""
         clause = draft.hits[0].clause
-        heading = clause.heading if clause.heading != clause.ref else clause.text[:30]
-        weighed = self.retriever.weighed(q.concepts)
-        heaviest = max((w for _, w in weighed), default=1.0)
-        text = self.retriever.headed(clause)
-        lacking = [w for c, w in weighed if not any(form in text for form in c.forms)]
+        heading = _heading(clause)
         best_dense = max((h.dense for h in draft.hits), default=0.0)
         return {"heading_coverage": self.retriever.coverage(q.concepts, heading),
                 "quote_coverage": self.retriever.coverage(q.concepts, draft.quotes),
@@ -172,11 +176,32 @@ class Answerer(Context):
                 # may be the wrong one of them
                 "slot_sentences_log": math.log1p(sum(fills(q.slot, s) for s in clause.sentences)),
                 "sentences_log": math.log1p(len(clause.sentences)),
-                "missing_weight": max(lacking, default=0.0) / heaviest if heaviest else 0.0,
+                "missing_weight": self.missing_weight(q, clause),
                 # on a base a city extended, a question about its own text draws a bundled law's article as readily
                 "extended_base": float(self.index.extended),
                 "added_text_near": float(any(h.clause.meta.origin == "added" for h in draft.hits[1:4])),
                 "dense_gap": best_dense - draft.hits[0].dense}
+
+    def candidate_measures(self, q: Query, hit: Hit) -> dict[str, float]:
+        """What the retriever and the slot check say of a possible lead: whether the words or the words and the
+        vectors vouch for it, how much of the question its heading holds, the heaviest word it lacks, and whether
+        its text states what was asked."""
+        clause = hit.clause
+        return {"relevant": float(self.relevant(q, hit)),
+                "vouched": float(self.vouched_by_words(q, hit)),
+                "heading_coverage": self.retriever.coverage(q.concepts, _heading(clause)),
+                "missing_weight": self.missing_weight(q, clause),
+                "states_slot": float(fills(q.slot, clause.text)),
+                "states_other_data": float(all(fills(slot, clause.text) for slot in q.other_slots)),
+                "extended_base": float(self.index.extended)}
+
+    def missing_weight(self, q: Query, clause: Clause) -> float:
+        """The weight of the heaviest word of the question the clause lacks, as a share of the heaviest of all."""
+        weighed = self.retriever.weighed(q.concepts)
+        heaviest = max((w for _, w in weighed), default=1.0)
+        text = self.retriever.headed(clause)
+        lacking = [w for c, w in weighed if not any(form in text for form in c.forms)]
+        return max(lacking, default=0.0) / heaviest if heaviest else 0.0
 
     def _typed_ref(self, q: Query, audience: Audience, today: dt.date) -> Clause | None:
         docs = visible_docs(self.index, audience, today, history=q.history)
@@ -225,6 +250,11 @@ def _scope_note(q: Query, answer: Answer) -> str | None:
     lead = answer.citations[0] if answer.citations else None
     city = elsewhere(lead.title, lead.doc, q) if lead else None
     return f"注：《{lead.title}》是{city}市的规定，只在{city}市适用。" if city else None
+
+
+def _heading(clause: Clause) -> str:
+    """A clause's heading, or for an article headed by its number only, its first words."""
+    return clause.heading if clause.heading != clause.ref else clause.text[:30]
 
 
 def _year_covered(q: Query, clause: Clause) -> bool:

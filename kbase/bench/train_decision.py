@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kbase.answering.decide.model import MODEL_FILE, Decision, SelectiveModel, SlotClassifier, Tree, training_with
+from kbase.answering.decide.model import (MODEL_FILE, Decision, Ensemble, SelectiveModel, SlotClassifier, Tree,
+                                          training_with)
 from kbase.answering.slots import slot_data, slot_of_words
-from kbase.bench.evaluate import load_questions, score_one
+from kbase.bench.evaluate import load_questions, ref_matches, score_one
 from kbase.bench.sets import BLIND, EVAL_DIR, REGULATIONS_OF, all_sets, set_path, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ TARGET_RISK = 0.05  # at most this share of the answers given may be wrong, held
 MIN_ANSWERS = 30  # a share of wrong answers among fewer held-out answers than this is noise, not a risk
 # compared on held-out sets with 100 trees of depth 2, a random forest and logistic regression (README)
 BOOSTING = {"n_estimators": 300, "max_depth": 3, "learning_rate": 0.05, "subsample": 0.8}
+LEAD_BOOSTING = {"n_estimators": 150, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.8}
 # what each labelled kind asks for; laws' and general questions take theirs from the gold facts
 _SLOT_OF_KIND = {"responsibility": "body", "deadline": "date", "effective": "date", "target": "number",
                  "duty": "permission", "definition": "definition"}
@@ -81,9 +83,10 @@ def train_slots(questions: list[dict]) -> SlotClassifier:
                           classifier.intercept_, (1, 2))
 
 
-def drafts(names: list[str], root: Path) -> list[dict]:
-    """Every labelled question's draft answer, its features, whether its quotes state what was asked, and whether it
-    is right (as the harness scores an answer)."""
+def drafts(names: list[str], root: Path, model: SelectiveModel, lead_for=None) -> list[dict]:
+    """Every labelled question's draft answer, its features, whether its quotes state what was asked, whether it
+    is right (as the harness scores an answer), and its candidate leads with whether each is a clause that answers.
+    `lead_for(fold)` is the lead ranker a fold's questions are drafted with (one that never saw the fold)."""
     from kbase.answering.answerer import Answerer
     from kbase.service import Service
     from kbase.settings import Settings
@@ -91,21 +94,69 @@ def drafts(names: list[str], root: Path) -> list[dict]:
     Answerer.drafts = []  # the warm-up question of a new Service is drafted too, and dropped
     rows, services = [], {}
     for name in names:
+        model.lead = lead_for(fold_of(name)) if lead_for else None
         settings = settings_for(name, Settings(), root)
         service = services.get(settings.data_dir) or services.setdefault(settings.data_dir, Service(settings))
         answerer = service.answerer
         for question in load_questions(set_path(name)):
             answerer.drafts = []
             service.answer(question["q"])
-            for answer, row, states in answerer.drafts:
-                given = answer.model_copy(update={"status": "answered"}).contract()
+            for draft, row, states in answerer.drafts:
+                given = draft.answer.model_copy(update={"status": "answered"}).contract()
                 scored = score_one(question, given)
                 rows.append({"set": name, "id": question["id"], "features": row, "states": states,
                              "answerable": "answered" in question["status"].split("|"), "right": scored["pass"],
                              "ref_ok": scored.get("ref_recall") == 1.0, "facts_ok": scored.get("facts_ok") is not False,
-                             "cited": [c["ref"] for c in given["citations"]][:3]})
+                             "cited": [c["ref"] for c in given["citations"]][:3],
+                             "candidates": [(features, answers(question, clause)) for clause, features in draft.candidates]})
         answerer.drafts = None
     return rows
+
+
+def answers(question: dict, clause) -> bool:
+    """Whether a clause is one a labelled question's gold cites."""
+    return clause.doc == question["doc"] and any(ref_matches(clause.ref, gold) for gold in question["refs"])
+
+
+def lead_table(rows: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The candidate leads of every draft that has a clause that answers among them: features, labels, the fold of
+    each and which draft it belongs to."""
+    picked = [r for r in rows if r["answerable"] and any(label for _, label in r["candidates"])]
+    names = sorted(picked[0]["candidates"][0][0])
+    x = np.array([[f[n] for n in names] for r in picked for f, _ in r["candidates"]])
+    y = np.array([int(label) for r in picked for _, label in r["candidates"]])
+    groups = np.array([fold_of(r["set"]) for r in picked for _ in r["candidates"]])
+    draft_of = np.array([i for i, r in enumerate(picked) for _ in r["candidates"]])
+    return x, y, groups, draft_of, names
+
+
+def _fit_lead(x: np.ndarray, y: np.ndarray):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(random_state=0, **LEAD_BOOSTING).fit(x, y)
+
+
+def lead_rankers(rows: list[dict]) -> tuple[dict, object, list[str], str]:
+    """A lead ranker per fold (trained without it) and one on every fold; and the held-out share of drafts whose
+    chosen lead is a clause that answers, against the fused ranking's first and the relevance rule's choice."""
+    x, y, groups, draft_of, names = lead_table(rows)
+    by_fold, chosen = {}, np.zeros(len(y))
+    for fold in np.unique(groups):
+        out = groups == fold
+        by_fold[fold] = _fit_lead(x[~out], y[~out])
+        chosen[out] = by_fold[fold].decision_function(x[out])
+    rank, relevant = x[:, names.index("rank_log")], x[:, names.index("relevant")]
+    tally = {"ranker": 0, "fused first": 0, "first relevant of 3": 0}
+    for draft in np.unique(draft_of):
+        at = np.flatnonzero(draft_of == draft)
+        tally["ranker"] += y[at[np.argmax(chosen[at])]]
+        tally["fused first"] += y[at[np.argmin(rank[at])]]
+        gate = [i for i in at if relevant[i] and rank[i] < np.log1p(3)]
+        tally["first relevant of 3"] += y[gate[0] if gate else at[np.argmin(rank[at])]]
+    total = len(np.unique(draft_of))
+    summary = (f"Lead chosen held out, over the {total} drafts of answerable questions that have a clause that "
+               "answers among their best hits: " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in tally.items()))
+    return by_fold, _fit_lead(x, y), names, summary
 
 
 def _fit(x: np.ndarray, y: np.ndarray):
@@ -114,15 +165,15 @@ def _fit(x: np.ndarray, y: np.ndarray):
     return GradientBoostingClassifier(random_state=0, **BOOSTING).fit(x, y)
 
 
-def exported(fitted, names: list[str], calibration, thresholds: tuple[float, float]) -> Decision:
-    """The fitted ensemble as plain arrays; checked to score exactly as scikit-learn does."""
+def exported(fitted, names: list[str]) -> Ensemble:
+    """The fitted ensemble as plain arrays."""
     trees = []
     for estimator in fitted.estimators_[:, 0]:
         t = estimator.tree_
         trees.append(Tree(t.children_left.tolist(), t.children_right.tolist(), t.feature.tolist(),
                           t.threshold.tolist(), t.value[:, 0, 0].tolist()))
     init = float(fitted._raw_predict_init(np.zeros((1, len(names))))[0, 0])
-    return Decision(names, init, fitted.learning_rate, trees, *calibration, *thresholds)
+    return Ensemble(names, init, fitted.learning_rate, trees)
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -260,7 +311,13 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
     questions = [q for name in names for q in load_questions(set_path(name))]
     model = SelectiveModel(slots=train_slots(questions))
     training_with(model)
-    rows = drafts(names, root)
+    by_fold, lead, lead_names, lead_summary = lead_rankers(drafts(names, root, model))
+    print(lead_summary)
+    # a fold none of whose drafts has a clause that answers (out of scope) taught the ranker nothing: the full one serves
+    rows = drafts(names, root, model, lambda fold: exported(by_fold.get(fold, lead), lead_names))
+    model.lead = exported(lead, lead_names)
+    candidates = lead_table(rows)[0]
+    assert np.allclose([model.lead.raw(list(row)) for row in candidates], lead.decision_function(candidates), atol=1e-6)
     names_of_features = sorted(rows[0]["features"])
     usable = [r for r in rows if r["states"]]
     x = np.array([[r["features"][f] for f in names_of_features] for r in usable])
@@ -272,14 +329,17 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
     bundled, extended = base_thresholds(rows, probability)
     thresholds = np.where(on_extended_base(rows), extended, bundled)
     point = f"P ≥ {bundled:.2f} on the bundled base, ≥ {extended:.2f} on a base extended with added texts"
-    studied = [{**row, "held_out_p": round(float(p), 3)} for row, p in zip(rows, probability)]
+    studied = [{**{k: v for k, v in row.items() if k != "candidates"}, "held_out_p": round(float(p), 3)}
+               for row, p in zip(rows, probability)]
     (root / "drafts.json").write_text(json.dumps(studied, ensure_ascii=False), encoding="utf-8")  # to study the model
     final = _fit(x, y)
     raw = final.decision_function(x)
     # calibrated on held-out scores, as the threshold was chosen: fitted on its own training rows' scores, which it
     # separates far better than any new question's, the calibration made new questions look surer than they are (the
     # shipped model answered about half of what the held-out figures said a tenth)
-    model.decision = exported(final, names_of_features, _platt(raw_held_out, y), (bundled, extended))
+    slope, offset = _platt(raw_held_out, y)
+    model.decision = Decision(**vars(exported(final, names_of_features)), slope=slope, offset=offset,
+                              threshold=bundled, threshold_extended=extended)
     assert np.allclose([model.decision.raw(list(row)) for row in x], raw, atol=1e-6)
     model.meta = {"fingerprint": fingerprint(), "target_risk": TARGET_RISK, "threshold": bundled,
                   "threshold_extended": extended, "questions": len(questions), "drafts": len(rows), "trained_on": names}
@@ -287,7 +347,7 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
                           encoding="utf-8")
     DOCS.mkdir(exist_ok=True)
     plot(rows, probability, thresholds, point, DOCS / "risk-coverage.png")
-    table = report(rows, probability, thresholds, point)
+    table = report(rows, probability, thresholds, point) + "\n" + lead_summary + "\n"
     (DOCS / "selective-cv.md").write_text(table, encoding="utf-8")
     print(table)
     weights = sorted(zip(names_of_features, final.feature_importances_), key=lambda w: -w[1])

@@ -33,8 +33,9 @@ def test_the_model_reads_the_features_the_code_computes(settings):
     service = Service(settings)
     service.answerer.drafts = []
     service.answer(ANSWERED)
-    [(_, row, _)] = service.answerer.drafts
+    [(draft, row, _)] = service.answerer.drafts
     assert sorted(row) == sorted(shipped_model().decision.features)
+    assert all(sorted(candidate) == sorted(shipped_model().lead.features) for _, candidate in draft.candidates)
     trimmed = dict(list(row.items())[1:])
     with pytest.raises(StaleModel):
         shipped_model().decision.probability(trimmed)
@@ -71,7 +72,20 @@ def test_a_model_file_round_trips():
     model = shipped_model()
     again = SelectiveModel.from_json(json.loads(json.dumps(model.to_json())))
     assert again.decision.features == model.decision.features and len(again.decision.trees) == len(model.decision.trees)
+    assert again.lead.features == model.lead.features and len(again.lead.trees) == len(model.lead.trees)
     assert again.read_slot("在河里电鱼罚多少钱") == model.read_slot("在河里电鱼罚多少钱")
+
+
+def test_the_lead_ranker_learns_from_drafts_that_have_a_clause_that_answers_among_their_candidates():
+    def candidate(rank: int, answers: bool) -> tuple[dict, bool]:
+        return {"rank_log": float(np.log1p(rank)), "relevant": float(rank == 0)}, answers
+
+    rows = [{"set": "colloquial", "answerable": True, "candidates": [candidate(0, False), candidate(1, True)]},
+            {"set": "colloquial", "answerable": True, "candidates": [candidate(0, False), candidate(1, False)]},
+            {"set": "out-of-scope", "answerable": False, "candidates": [candidate(0, True)]}]
+    x, y, groups, draft_of, names = train.lead_table(rows)
+    assert names == ["rank_log", "relevant"] and y.tolist() == [0, 1] and draft_of.tolist() == [0, 0]
+    assert x[:, names.index("rank_log")].tolist() == [0.0, float(np.log1p(1))] and groups.tolist() == ["colloquial"] * 2
 
 
 def _drafts(scored: list[tuple[float, bool]], extended: bool = False) -> tuple[list[dict], list[float]]:

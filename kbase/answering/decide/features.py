@@ -4,8 +4,9 @@ No thresholds here: the model weighs them."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ingest.model import Clause
 from kbase.answering.query import Query, elsewhere, is_home
 from kbase.answering.retrieve import Hit, bigram_overlap
 from kbase.model import Answer
@@ -27,6 +28,9 @@ class Draft:
     typed: bool  # the kind module answered (not the closest-sentences fallback)
     unknown_topic: bool  # the asking part names a thing no document mentions
     follow_up: bool = False
+    lead_score: float = 0.0  # the lead ranker's log-odds that the lead answers the question
+    lead_margin: float = 0.0  # …less the runner-up's: how clearly it was chosen
+    candidates: list[tuple[Clause, dict[str, float]]] = field(default_factory=list)  # the best hits, ranker's rows
 
     @property
     def quotes(self) -> str:
@@ -75,8 +79,44 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
         "english": float(q.english),
         "citations": float(len(draft.answer.citations)),
         "years_asked": float(bool(q.years)),
+        "lead_score": draft.lead_score,
+        "lead_margin": draft.lead_margin,
     }
-    row.update({f"slot_{slot}": float(q.slot == slot) for slot in SLOTS})
-    row.update({f"kind_{kind}": float(q.kind == kind) for kind in KINDS})
-    return row
+    return row | asked(q)
+
+
+def asked(q: Query) -> dict[str, float]:
+    """What the question asks for and what kind it reads as, one-hot."""
+    return {**{f"slot_{slot}": float(q.slot == slot) for slot in SLOTS},
+            **{f"kind_{kind}": float(q.kind == kind) for kind in KINDS}}
+
+
+def candidate_features(q: Query, hits: list[Hit], rank: int, measures: dict[str, float]) -> dict[str, float]:
+    """One of the best hits as a possible lead: how each retriever ranked it against the others, how much of the
+    question it holds, whether it states what was asked, what kind of text it is and whether the question names it.
+    `measures` are the retriever's (heading coverage, the heaviest word it lacks, whether it states the slot)."""
+    hit = hits[rank]
+    meta = hit.clause.meta
+    best_dense = max(h.dense for h in hits)
+    return {
+        "rank_log": math.log1p(rank),
+        "score_share": hit.score / hits[0].score if hits[0].score > 0 else 0.0,
+        "coverage": hit.coverage,
+        "coverage_lead": hit.coverage - max(h.coverage for h in hits),
+        "dense_similarity": hit.dense,
+        "dense_gap": best_dense - hit.dense,
+        "dense_rank_log": math.log1p(_rank(hit.dense_rank)),
+        "lexical_rank_log": math.log1p(_rank(hit.lexical_rank)),
+        "statute": float(meta.is_statute),
+        "added_text": float(meta.origin == "added"),
+        "home": float(is_home(meta.title)),
+        "elsewhere": float(elsewhere(meta.title, hit.clause.doc, q) is not None),
+        "named_match": float(bool(q.named_docs) and hit.clause.doc in q.named_docs),
+        "named_other": float(bool(q.named_docs) and hit.clause.doc not in q.named_docs),
+        "level": float(hit.clause.level),
+        "chars_log": math.log1p(len(hit.clause.text)),
+        "extended_base": measures.pop("extended_base"),
+        **measures,
+        **asked(q),
+    }
 

@@ -1,6 +1,7 @@
-"""The shipped model (selective.json): gradient-boosted trees over a draft answer's features, calibrated (Platt), with the threshold chosen on held-out sets; and the slot classifier (character n-grams, logistic
-regression). Coefficients as JSON, read with plain Python and numpy: no pickle, no scikit-learn at
-answer time."""
+"""The shipped model (selective.json): gradient-boosted trees over a draft answer's features, calibrated (Platt), with
+the threshold chosen on held-out sets; trees that pick a draft's lead clause among the best hits; and the slot
+classifier (character n-grams, logistic regression). Coefficients as JSON, read with plain Python and numpy: no pickle,
+no scikit-learn at answer time."""
 from __future__ import annotations
 
 import json
@@ -66,32 +67,57 @@ class Tree:
 
 
 @dataclass
-class Decision:
+class Ensemble:
+    """Boosted regression trees over a named row of features: their summed log-odds."""
+
     features: list[str]
     init: float  # the ensemble's starting log-odds
     learning_rate: float
     trees: list[Tree]
-    slope: float  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
-    offset: float
-    threshold: float  # the operating point chosen on held-out sets, on the bundled knowledge base
-    threshold_extended: float  # …and on a base a city extended with texts of its own (riskier held out)
-
-    def threshold_for(self, extended: bool) -> float:
-        return self.threshold_extended if extended else self.threshold
 
     def raw(self, x: list[float]) -> float:
         return self.init + self.learning_rate * sum(tree.predict(x) for tree in self.trees)
 
-    def probability(self, row: dict[str, float]) -> float:
+    def score(self, row: dict[str, float]) -> float:
         if set(row) != set(self.features):
             raise StaleModel("selective.json was trained on other features; retrain: python -m kbase.bench.train_decision")
-        return 1.0 / (1.0 + math.exp(-(self.slope * self.raw([row[name] for name in self.features]) + self.offset)))
+        return self.raw([row[name] for name in self.features])
+
+    def to_json(self) -> dict:
+        return {"features": self.features, "init": round(self.init, 6), "learning_rate": self.learning_rate,
+                "trees": [{"left": t.left, "right": t.right, "feature": t.feature, "threshold": _rounded(t.threshold),
+                           "value": _rounded(t.value)} for t in self.trees]}
+
+    @staticmethod
+    def parts_of(data: dict) -> tuple:
+        return data["features"], data["init"], data["learning_rate"], [Tree(**t) for t in data["trees"]]
+
+
+@dataclass
+class Decision(Ensemble):
+    """Whether a draft answer is right: the ensemble's score calibrated, and the operating points."""
+
+    slope: float = 1.0  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
+    offset: float = 0.0
+    threshold: float = 1.0  # the operating point chosen on held-out sets, on the bundled knowledge base
+    threshold_extended: float = 1.0  # …and on a base a city extended with texts of its own (riskier held out)
+
+    def threshold_for(self, extended: bool) -> float:
+        return self.threshold_extended if extended else self.threshold
+
+    def probability(self, row: dict[str, float]) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.slope * self.score(row) + self.offset)))
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "slope": self.slope, "offset": self.offset, "threshold": self.threshold,
+                "threshold_extended": self.threshold_extended}
 
 
 @dataclass
 class SelectiveModel:
     slots: SlotClassifier | None = None
     decision: Decision | None = None
+    lead: Ensemble | None = None  # which of the best hits leads a draft: log-odds that it is a clause that answers
     meta: dict = field(default_factory=dict)
 
     def read_slot(self, text: str) -> tuple[str, float]:
@@ -103,26 +129,23 @@ class SelectiveModel:
             s = self.slots
             out["slots"] = {"classes": s.classes, "ngrams": list(s.ngrams), "vocabulary": s.vocabulary,
                             "idf": _rounded(s.idf), "coef": _rounded(s.coef), "intercept": _rounded(s.intercept)}
+        if self.lead:
+            out["lead"] = self.lead.to_json()
         if self.decision:
-            d = self.decision
-            out["decision"] = {"features": d.features, "init": round(d.init, 6), "learning_rate": d.learning_rate,
-                               "trees": [{"left": t.left, "right": t.right, "feature": t.feature,
-                                          "threshold": _rounded(t.threshold), "value": _rounded(t.value)}
-                                         for t in d.trees],
-                               "slope": d.slope, "offset": d.offset, "threshold": d.threshold,
-                               "threshold_extended": d.threshold_extended}
+            out["decision"] = self.decision.to_json()
         return out
 
     @classmethod
     def from_json(cls, data: dict) -> SelectiveModel:
-        slots = decision = None
+        slots = decision = lead = None
         if s := data.get("slots"):
             slots = SlotClassifier(s["classes"], s["vocabulary"], np.array(s["idf"]), np.array(s["coef"]),
                                    np.array(s["intercept"]), tuple(s["ngrams"]))
         if d := data.get("decision"):
-            decision = Decision(d["features"], d["init"], d["learning_rate"], [Tree(**t) for t in d["trees"]],
-                                d["slope"], d["offset"], d["threshold"], d["threshold_extended"])
-        return cls(slots, decision, data.get("meta", {}))
+            decision = Decision(*Ensemble.parts_of(d), d["slope"], d["offset"], d["threshold"], d["threshold_extended"])
+        if r := data.get("lead"):
+            lead = Ensemble(*Ensemble.parts_of(r))
+        return cls(slots, decision, lead, data.get("meta", {}))
 
 
 def _rounded(values) -> list:
