@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     semantic_first_min_coverage: float = Field(0.12, description="the share enough when the vector search ranks the "
                                                "clause first (everyday words, typos and dialect match few words)")
     relevance_candidates: int = Field(3, description="how many of the best hits may pass the relevance gate")
-    lead_candidates: int = Field(8, description="how many of the best hits the lead ranker chooses a draft's clause "
-                                                "from")
+    lead_candidates: int = Field(8, description="how many of the best hits the lead ranker scores (the decision "
+                                                "weighs the lead's score and its margin over the others)")
     unknown_topic_min_relevance: float = Field(0.6, description="the share needed when the question names something "
                                                "no document mentions in any form (公积金, 奖金)")
     unknown_topic_semantic_min_coverage: float = Field(0.45, description="…or this share when the vector search "

@@ -103,18 +103,20 @@ class Answerer(Context):
         return self._decide(q, self.draft(q, hits, within, today))
 
     def draft(self, q: Query, hits: list[Hit], within: set[str] | None, today: dt.date) -> Draft:
-        """The answer the best clause gives, before anything decides whether to give it: the lead ranker picks the
-        clause among the best hits (a follow-up keeps the clause it continues), and the module of the question's kind
-        answers from it."""
+        """The answer the best clause gives, before anything decides whether to give it: the clause the relevance
+        rule vouches for leads (else the best ranked; a follow-up keeps the clause it continues), and the module of
+        the question's kind answers from it. The lead ranker scores the best hits: how likely the lead is to be a
+        clause that answers, and how far another hit looks likelier, are for the decision to weigh."""
         lead_rank, gate, scores, candidates = 0, True, [], []
         if not within:
-            gate = any(self.relevant(q, h) for h in hits[: self.settings.relevance_candidates])
+            relevant = [h for h in hits[: self.settings.relevance_candidates] if self.relevant(q, h)]
+            gate = bool(relevant)
+            lead_rank = hits.index(relevant[0]) if relevant else 0
             best = hits[: self.settings.lead_candidates]
             candidates = [(h.clause, candidate_features(q, best, rank, self.candidate_measures(q, h)))
                           for rank, h in enumerate(best)]
             if (ranker := shipped_model().lead) is not None:
                 scores = [ranker.score(row) for _, row in candidates]
-                lead_rank = max(range(len(scores)), key=scores.__getitem__)
             hits = [hits[lead_rank]] + [h for h in hits if h is not hits[lead_rank]]
         vouched = self.vouched_by_words(q, hits[0])
         answer = None

@@ -1,12 +1,14 @@
-"""Train the answer/abstain decision and the slot classifier on our labelled question sets, and ship them.
+"""Train the answer/abstain decision, the lead ranker and the slot classifier on our labelled question sets, and ship them.
 
     python -m kbase.bench.train_decision              # writes selective.json, docs/risk-coverage.png, docs/selective-cv.md
 
 Every labelled set but the blind ones is asked on the knowledge base it is about (kbase.bench.sets). Each question's
 draft answer (the answer the best clause gives, before any decision) is scored as the harness scores an answer: right
-or wrong. Gradient-boosted trees learn P(right) from a draft's features; leaving one set out at a time gives held-out
-predictions, which a sigmoid calibrates (Platt) and on which the threshold is chosen (choose_threshold).
-Deterministic: same data, same file.
+or wrong. Two passes: the first gathers each draft's best hits, and the lead ranker learns which of them is a clause
+that answers (one ranker per held-out fold, one on all); the second drafts every question again, its fold's ranker
+scoring the lead (two of the decision's features). Gradient-boosted trees learn P(right) from a draft's features;
+leaving one set out at a time gives held-out predictions, which a sigmoid calibrates (Platt) and on which the threshold
+is chosen (choose_threshold). Deterministic: same data, same file.
 """
 from __future__ import annotations
 
@@ -137,8 +139,9 @@ def _fit_lead(x: np.ndarray, y: np.ndarray):
 
 
 def lead_rankers(rows: list[dict]) -> tuple[dict, object, list[str], str]:
-    """A lead ranker per fold (trained without it) and one on every fold; and the held-out share of drafts whose
-    chosen lead is a clause that answers, against the fused ranking's first and the relevance rule's choice."""
+    """A lead ranker per fold (trained without it) and one on every fold; and the held-out share of drafts where the
+    candidate it scores highest is a clause that answers, against the fused ranking's first and the relevance rule's
+    choice."""
     x, y, groups, draft_of, names = lead_table(rows)
     by_fold, chosen = {}, np.zeros(len(y))
     for fold in np.unique(groups):
@@ -154,8 +157,10 @@ def lead_rankers(rows: list[dict]) -> tuple[dict, object, list[str], str]:
         gate = [i for i in at if relevant[i] and rank[i] < np.log1p(3)]
         tally["first relevant of 3"] += y[gate[0] if gate else at[np.argmin(rank[at])]]
     total = len(np.unique(draft_of))
-    summary = (f"Lead chosen held out, over the {total} drafts of answerable questions that have a clause that "
-               "answers among their best hits: " + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in tally.items()))
+    summary = (f"The best hit by each way of choosing, held out, over the {total} drafts of answerable questions that "
+               "have a clause that answers among their best hits (a clause that answers, of them): "
+               + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in tally.items())
+               + "; the relevance rule's choice leads the shipped drafts, the ranker's view is the decision's")
     return by_fold, _fit_lead(x, y), names, summary
 
 

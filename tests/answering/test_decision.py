@@ -68,6 +68,20 @@ def test_related_on_the_command_line(settings):
     assert text.startswith("未找到直接规定") and "仅供参考" in text
 
 
+def test_the_decision_sees_where_the_lead_ranker_prefers_another_hit(settings):
+    service = Service(settings)
+    service.answerer.drafts = []
+    service.answer("开封河道管理范围里种杨树 罚多少")
+    [(draft, row, _)] = service.answerer.drafts
+    ranker = shipped_model().lead
+    scores = {clause.key: ranker.score(candidate) for clause, candidate in draft.candidates}
+    # the fine for planting trees is in 第四十三条's items: the ranker scores it first of the best hits
+    assert max(scores, key=scores.get) == "kaifeng-rivers-lakes-regulation::第四十三条"
+    lead = draft.hits[0].clause.key
+    others = [score for key, score in scores.items() if key != lead]
+    assert row["lead_score"] == scores[lead] and row["lead_margin"] == scores[lead] - max(others)
+
+
 def test_a_model_file_round_trips():
     model = shipped_model()
     again = SelectiveModel.from_json(json.loads(json.dumps(model.to_json())))

@@ -28,8 +28,8 @@ class Draft:
     typed: bool  # the kind module answered (not the closest-sentences fallback)
     unknown_topic: bool  # the asking part names a thing no document mentions
     follow_up: bool = False
-    lead_score: float = 0.0  # the lead ranker's log-odds that the lead answers the question
-    lead_margin: float = 0.0  # …less the runner-up's: how clearly it was chosen
+    lead_score: float = 0.0  # the lead ranker's log-odds that the lead is a clause that answers the question
+    lead_margin: float = 0.0  # …less the likeliest other hit's: below 0, the ranker would have led with another
     candidates: list[tuple[Clause, dict[str, float]]] = field(default_factory=list)  # the best hits, ranker's rows
 
     @property

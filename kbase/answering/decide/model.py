@@ -1,7 +1,7 @@
 """The shipped model (selective.json): gradient-boosted trees over a draft answer's features, calibrated (Platt), with
-the threshold chosen on held-out sets; trees that pick a draft's lead clause among the best hits; and the slot
-classifier (character n-grams, logistic regression). Coefficients as JSON, read with plain Python and numpy: no pickle,
-no scikit-learn at answer time."""
+the threshold chosen on held-out sets; trees that score each of the best hits as a clause that answers (the lead
+ranker, whose view of the lead is two of the decision's features); and the slot classifier (character n-grams, logistic
+regression). Coefficients as JSON, read with plain Python and numpy: no pickle, no scikit-learn at answer time."""
 from __future__ import annotations
 
 import json
@@ -117,7 +117,7 @@ class Decision(Ensemble):
 class SelectiveModel:
     slots: SlotClassifier | None = None
     decision: Decision | None = None
-    lead: Ensemble | None = None  # which of the best hits leads a draft: log-odds that it is a clause that answers
+    lead: Ensemble | None = None  # each of the best hits: log-odds that it is a clause that answers (the lead ranker)
     meta: dict = field(default_factory=dict)
 
     def read_slot(self, text: str) -> tuple[str, float]:
