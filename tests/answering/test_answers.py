@@ -183,6 +183,16 @@ def test_follow_up_resolves_against_the_previous_answer(drafting):
     assert "市工业和信息化局" in follow.answer.splitlines()[0]
 
 
+@pytest.mark.parametrize("question", ["这个法什么时候施行", "这个法啥时候生效"])
+def test_施行_of_a_text_the_question_does_not_name_is_asked_back_not_guessed(service, question):
+    unnamed = service.answer(question)
+    assert unnamed.status == "not_found" and "没有说明是哪部法律" in unnamed.answer and not unnamed.citations
+    session = Session()
+    service.answer("大气污染防治法什么时候施行", session=session)
+    follow = service.answer(question, session=session)
+    assert follow.status == "answered" and follow.citations[0].doc == "prc-air-pollution-law"
+
+
 def test_follow_up_context_expires(drafting):
     now = [0.0]
     session = Session(ttl_seconds=60, clock=lambda: now[0])

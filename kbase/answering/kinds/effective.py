@@ -8,12 +8,14 @@ from ingest.statute import document_effective
 from ingest.text import fmt_date
 from kbase.answering.context import Context, cite
 from kbase.answering.kinds.issuance import answer_issuance
+from kbase.answering.kinds.not_found import not_found
 from kbase.answering.query import Query
 from kbase.answering.retrieve import visible_docs
 from kbase.answering.session import Session
 from kbase.model import Answer, Audience, Citation
 
 MAX_TEXTS_NAMED_ALIKE = 3
+UNNAMED = "问题没有说明是哪部法律、法规或文件。请写明名称再问，例如“大气污染防治法什么时候施行”。"
 
 
 def answer_effective(ctx: Context, q: Query, audience: Audience, session: Session | None, today: dt.date) -> Answer:
@@ -35,7 +37,11 @@ def answer_effective(ctx: Context, q: Query, audience: Audience, session: Sessio
         candidates = [d for d in best_first(docs) if fit(d) >= 0.5]
     if not candidates:
         hits = ctx.retriever.search(q, audience, today=today)
-        candidates = [hits[0].clause.doc] if hits and ctx.relevant(q, hits[0]) else []
+        # 这个法什么时候施行, asked out of the blue, names no text: every text's 施行 article fits it alike
+        candidates = [hits[0].clause.doc] if hits and ctx.relevant(q, hits[0]) and ctx.retriever.coverage(
+            naming, ctx.retriever.headed(hits[0].clause)) > 0 else []
+    if not candidates and not ctx.retriever.weighed(naming):
+        return not_found(ctx, q, UNNAMED)
     # a question that names several texts alike (驻马店的条例) is answered for each of them, not for one at random
     named = [d for d in candidates if fit(d) == fit(candidates[0])][:MAX_TEXTS_NAMED_ALIKE]
     stated = [found for d in named if (found := _stated(ctx, d))]
