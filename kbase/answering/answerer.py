@@ -116,7 +116,7 @@ class Answerer(Context):
             candidates = [(h.clause, candidate_features(q, best, rank, self.candidate_measures(q, h)))
                           for rank, h in enumerate(best)]
             if (ranker := shipped_model().lead) is not None:
-                scores = [ranker.score(row) for _, row in candidates]
+                scores = ranker.score_many([row for _, row in candidates]).tolist()
             hits = [hits[lead_rank]] + [h for h in hits if h is not hits[lead_rank]]
         vouched = self.vouched_by_words(q, hits[0])
         answer = None

@@ -322,7 +322,7 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
     rows = drafts(names, root, model, lambda fold: exported(by_fold.get(fold, lead), lead_names))
     model.lead = exported(lead, lead_names)
     candidates = lead_table(rows)[0]
-    assert np.allclose([model.lead.raw(list(row)) for row in candidates], lead.decision_function(candidates), atol=1e-6)
+    assert np.allclose(model.lead.raw_many(candidates), lead.decision_function(candidates), atol=1e-6)
     names_of_features = sorted(rows[0]["features"])
     usable = [r for r in rows if r["states"]]
     x = np.array([[r["features"][f] for f in names_of_features] for r in usable])
@@ -343,9 +343,10 @@ def main(root: Path = Path("/tmp/policybot-sets")) -> None:
     # separates far better than any new question's, the calibration made new questions look surer than they are (the
     # shipped model answered about half of what the held-out figures said a tenth)
     slope, offset = _platt(raw_held_out, y)
-    model.decision = Decision(**vars(exported(final, names_of_features)), slope=slope, offset=offset,
+    trees = exported(final, names_of_features)
+    model.decision = Decision(trees.features, trees.init, trees.learning_rate, trees.trees, slope=slope, offset=offset,
                               threshold=bundled, threshold_extended=extended)
-    assert np.allclose([model.decision.raw(list(row)) for row in x], raw, atol=1e-6)
+    assert np.allclose(model.decision.raw_many(x), raw, atol=1e-6)
     model.meta = {"fingerprint": fingerprint(), "target_risk": TARGET_RISK, "threshold": bundled,
                   "threshold_extended": extended, "questions": len(questions), "drafts": len(rows), "trained_on": names}
     MODEL_FILE.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n",

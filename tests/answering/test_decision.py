@@ -90,6 +90,20 @@ def test_a_model_file_round_trips():
     assert again.read_slot("在河里电鱼罚多少钱") == model.read_slot("在河里电鱼罚多少钱")
 
 
+def test_exported_trees_score_a_batch_as_scikit_learn_does():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 4))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(int)
+    fitted = train._fit(x, y)
+    ensemble = train.exported(fitted, ["a", "b", "c", "d"])
+    fresh = rng.normal(size=(50, 4))
+    assert np.allclose(ensemble.raw_many(fresh), fitted.decision_function(fresh), atol=1e-9)
+    rows = [dict(zip("abcd", row)) for row in fresh[:3]]
+    assert ensemble.score(rows[1]) == pytest.approx(fitted.decision_function(fresh[1:2])[0])
+    with pytest.raises(StaleModel):
+        ensemble.score_many([{"a": 0.0}])
+
+
 def test_the_lead_ranker_learns_from_drafts_that_have_a_clause_that_answers_among_their_candidates():
     def candidate(rank: int, answers: bool) -> tuple[dict, bool]:
         return {"rank_log": float(np.log1p(rank)), "relevant": float(rank == 0)}, answers
