@@ -20,11 +20,11 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 20)},
-                  "blind8-regulations": "blind8-regulations"}
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 24)},
+                  "blind9-regulations": "blind9-regulations"}
 # scored once before a round's changes and once after, never trained on; the next round writes new ones and trains on
 # these
-BLIND = ("blind8-plan", "blind8-laws", "blind8-regulations")
+BLIND = ("blind9-plan", "blind9-laws", "blind9-regulations")
 
 
 def set_path(name: str) -> Path:
