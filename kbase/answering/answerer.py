@@ -9,7 +9,7 @@ from ingest.lexicon import load_dictionary
 from ingest.model import Clause
 from kbase.answering.context import Context, states_unit
 from kbase.answering.decide.features import Draft, candidate_features, features
-from kbase.answering.decide.model import StaleModel, shipped_model
+from kbase.answering.decide.model import NO_RIVAL, StaleModel, shipped_model
 from kbase.answering.kinds.aggregate import answer_aggregate
 from kbase.answering.kinds.authority import answer_authority
 from kbase.answering.kinds.compound import answer_the_rest
@@ -132,8 +132,10 @@ class Answerer(Context):
         unknown = any(w in part for w in self.retriever.unknown_topics(q.concepts) for part in q.asking)
         others = [s for rank, s in enumerate(scores) if rank != lead_rank]
         lead_score = scores[lead_rank] if scores else 0.0
+        added = [s for rank, s in enumerate(scores) if rank != lead_rank and candidates[rank][0].meta.origin == "added"]
+        rival = max(-NO_RIVAL, min(NO_RIVAL, max(added) - lead_score)) if added else -NO_RIVAL
         return Draft(answer, hits, lead_rank, gate, vouched, typed, unknown, bool(within), lead_score,
-                     lead_score - max(others, default=0.0), candidates)
+                     lead_score - max(others, default=0.0), rival, candidates)
 
     def states_what_was_asked(self, q: Query, draft: Draft) -> bool:
         """The quotes fill the slot asked (an amount, a body, a date, a phone number, an address …) and every other
@@ -155,7 +157,7 @@ class Answerer(Context):
             raise StaleModel("no answer/abstain model is shipped: python -m kbase.bench.train_decision")
         probability = round(model.probability(row), 3)
         threshold = (self.settings.answer_threshold if self.settings.answer_threshold is not None
-                     else model.threshold_for(self.index.extended))
+                     else model.threshold_for(row))
         # a follow-up continues the clause of an answer already given: the model knows no follow-ups to weigh it by
         if (probability >= threshold or draft.follow_up) and states:
             draft.answer.confidence = probability
@@ -168,6 +170,7 @@ class Answerer(Context):
         """What the retriever can say of the draft beyond its ranks: how much of the question the heading and the
         quoted sentences hold, and how heavy the heaviest word of the question is that the clause lacks."""
         clause = draft.hits[0].clause
+        first = draft.answer.citations[0] if draft.answer.citations else None
         heading = _heading(clause)
         best_dense = max((h.dense for h in draft.hits), default=0.0)
         return {"heading_coverage": self.retriever.coverage(q.concepts, heading),
@@ -182,6 +185,9 @@ class Answerer(Context):
                 # on a base a city extended, a question about its own text draws a bundled law's article as readily
                 "extended_base": float(self.index.extended),
                 "added_text_near": float(any(h.clause.meta.origin == "added" for h in draft.hits[1:4])),
+                # a kind's module may answer from another clause than the lead (a penalty article, the city's own rule)
+                "cites_lead": float((first.doc, first.ref) == (clause.doc, clause.ref)) if first else 0.0,
+                "cited_added": float(first is not None and self.index.docs[first.doc].origin == "added"),
                 "dense_gap": best_dense - draft.hits[0].dense}
 
     def candidate_measures(self, q: Query, hit: Hit) -> dict[str, float]:

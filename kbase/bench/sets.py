@@ -20,17 +20,27 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 24)},
-                  "blind9-regulations": "blind9-regulations"}
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 26)},
+                  "blind10-regulations": "blind10-regulations"}
 # scored once before a round's changes and once after, never trained on; the next round writes new ones and trains on
 # these
-BLIND = ("blind9-plan", "blind9-laws", "blind9-regulations")
+BLIND = ("blind10-plan", "blind10-laws", "blind10-regulations")
 
 
 def set_path(name: str) -> Path:
-    """A set of tests/eval, or of the shared dev and training sets (`dev`, `train-citizen-a` …)."""
+    """A set of tests/eval, or of the shared dev and training sets (`dev`, `train-citizen-a` …); `set@folder` is the
+    set itself."""
+    name = name.partition("@")[0]
     local = EVAL_DIR / f"{name}.jsonl"
     return local if local.exists() else SHARED_EVAL / f"{name}.jsonl"
+
+
+def folder_of(name: str) -> str | None:
+    """The folder of regulations added to the base a set is asked on: its own, or for `set@folder` (a set about the
+    bundled texts asked where a city has added that folder's, as every deployment that adds a text asks them) that
+    folder; None for the bundled base."""
+    name, _, folder = name.partition("@")
+    return folder or REGULATIONS_OF.get(name)
 
 
 def all_sets(blind: bool = False) -> list[str]:
@@ -45,7 +55,7 @@ def settings_for(name: str, base: Settings, root: Path) -> Settings:
     from kbase.store.build import ensure_index
     from kbase.store.library import add_document
 
-    folder = REGULATIONS_OF.get(name)
+    folder = folder_of(name)
     if folder is None:
         settings = base.model_copy(update={"data_dir": root / "bundled"})
         ensure_index(settings)

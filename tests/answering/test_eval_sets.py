@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kbase.bench.evaluate import load_questions, run_eval
-from kbase.bench.sets import REGULATIONS_OF, set_path
+from kbase.bench.sets import folder_of, set_path
 from kbase.service import Service
 from kbase.store.library import add_document
 
@@ -46,7 +46,7 @@ def services(indexed_settings, tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_each_set_scores_exactly_its_floor(services, name):
-    service = services(REGULATIONS_OF.get(name))
+    service = services(folder_of(name))
     report = run_eval(load_questions(set_path(name)), lambda q: service.answer(q).contract())
     summary = report["summary"]
     failed = [f"{r['outcome']:6} {r['id']} {r['question']} -> {r['answer_status']} {r['cited']}"

@@ -1,10 +1,12 @@
 """Answers built on a law's structure, over a small corpus made here: penalties found from the conduct and followed
 from duty to penalty article, who is responsible, definitions, 施行, repealed and missing texts, other cities' rules."""
 import json
+import shutil
 
 import pytest
 
 from kbase.service import Service
+from kbase.store.library import add_document
 from tests.ingest.test_statute import RULE
 
 NATIONAL = """# 中华人民共和国河道示范法
@@ -26,6 +28,14 @@ ELSEWHERE = """# 远方市河道条例
 第三条 本条例自2018年1月1日起施行。
 
 第四条 在河道内电鱼的，由远方市水务局处三千元罚款。
+"""
+ADDED = """# 近郊市河道管理办法
+
+第一条 为了保护河道，制定本办法。
+
+第二条 在河道内电鱼的，由水行政主管部门处五千元罚款。
+
+第三条 本办法自2021年1月1日起施行。
 """
 DOCS = [("rule.md", "kaifeng-rule", "开封市河道保护条例", "regulation", RULE.replace("某市", "开封市")),
         ("national.md", "national-law", "中华人民共和国河道示范法", "law", NATIONAL),
@@ -74,6 +84,15 @@ def test_another_citys_rule_that_alone_answers_says_where_it_applies(service):
     answer = service.answer("在河道里电鱼要罚多少")
     assert refs(answer)[0] == ("faraway-rule", "第四条") and "三千元罚款" in answer.answer
     assert "注：《远方市河道条例》是远方市的规定，只在远方市适用。" in answer.answer
+
+
+def test_a_rule_the_city_added_is_its_own_and_leads_a_bundled_text_of_another_city(service, tmp_path):
+    settings = service.settings.model_copy(update={"data_dir": tmp_path / "extended"})
+    shutil.copytree(service.settings.data_dir, settings.data_dir)
+    (tmp_path / "added.md").write_text(ADDED, encoding="utf-8")
+    add_document(settings, tmp_path / "added.md", id="added-rule")
+    answer = Service(settings).answer("在河道里电鱼要罚多少")
+    assert refs(answer)[0] == ("added-rule", "第二条") and "五千元罚款" in answer.answer
 
 
 def test_an_item_is_quoted_with_the_chapeau_that_states_the_authority(service):

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from ingest.model import Clause
+from kbase.answering.decide.model import NO_RIVAL
 from kbase.answering.query import Query, elsewhere, is_home
 from kbase.answering.retrieve import Hit, bigram_overlap
 from kbase.model import Answer
@@ -30,6 +31,7 @@ class Draft:
     follow_up: bool = False
     lead_score: float = 0.0  # the lead ranker's log-odds that the lead is a clause that answers the question
     lead_margin: float = 0.0  # …less the likeliest other hit's: below 0, the ranker would have led with another
+    added_rival: float = -NO_RIVAL  # the likeliest other hit of an added text's log-odds less the lead's
     candidates: list[tuple[Clause, dict[str, float]]] = field(default_factory=list)  # the best hits, ranker's rows
 
     @property
@@ -81,6 +83,9 @@ def features(q: Query, draft: Draft, measures: dict[str, float]) -> dict[str, fl
         "years_asked": float(bool(q.years)),
         "lead_score": draft.lead_score,
         "lead_margin": draft.lead_margin,
+        # on an extended base, a question about the city's own rule draws a national article as readily: an added
+        # text's clause the ranker finds nearly as likely says the question may be about it
+        "added_rival": draft.added_rival,
     }
     return row | asked(q)
 

@@ -13,6 +13,21 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).resolve().parent / "selective.json"
+# where a draft stands, each with its own operating point: on a base a city extended with texts of its own, a question
+# about its rule draws a national article as readily as the local one, and the added texts are new to the model
+SITUATIONS = ("a bundled text on the bundled base", "a bundled text on an extended base", "an added text",
+              "a bundled text with an added one close")
+NO_RIVAL = 10.0  # how far below the lead a rival that is not there stands, in log-odds
+
+
+def situation_of(row: dict[str, float]) -> int:
+    """A draft's situation (an index of SITUATIONS) from its features: what its answer cites, on which base, and
+    whether an added text's clause is the lead or close to it among the best hits."""
+    if row["cited_added"] > 0:
+        return 2
+    if row["extended_base"] > 0:
+        return 3 if row["added_text"] > 0 or row["added_rival"] > -NO_RIVAL else 1
+    return 0
 
 
 class StaleModel(RuntimeError):
@@ -83,7 +98,9 @@ class Forest:
             feature.append(np.where(leaf, 0, tree.feature))
             threshold.append(tree.threshold)
             value.append(tree.value)
-        join = (lambda parts, dtype: np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype))
+        def join(parts: list, dtype) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
         self.left, self.right, self.feature = (join(a, np.int64) for a in (left, right, feature))
         self.threshold, self.value = join(threshold, np.float64), join(value, np.float64)
 
@@ -107,6 +124,7 @@ class Ensemble:
 
     def __post_init__(self):
         self.forest = Forest(self.trees)
+        self.feature_set = frozenset(self.features)
 
     def raw_many(self, rows) -> np.ndarray:
         return self.init + self.learning_rate * self.forest.sums(np.asarray(rows, dtype=np.float64))
@@ -115,7 +133,7 @@ class Ensemble:
         return float(self.score_many([row])[0])
 
     def score_many(self, rows: list[dict[str, float]]) -> np.ndarray:
-        if any(set(row) != set(self.features) for row in rows):
+        if any(row.keys() != self.feature_set for row in rows):
             raise StaleModel("selective.json was trained on other features; retrain: python -m kbase.bench.train_decision")
         return self.raw_many([[row[name] for name in self.features] for row in rows])
 
@@ -135,18 +153,22 @@ class Decision(Ensemble):
 
     slope: float = 1.0  # Platt calibration of the raw score: P = 1 / (1 + exp(-(slope * raw + offset)))
     offset: float = 0.0
-    threshold: float = 1.0  # the operating point chosen on held-out sets, on the bundled knowledge base
-    threshold_extended: float = 1.0  # …and on a base a city extended with texts of its own (riskier held out)
+    thresholds: tuple[float, ...] = (1.0,) * len(SITUATIONS)  # the operating point of each situation, held out
 
-    def threshold_for(self, extended: bool) -> float:
-        return self.threshold_extended if extended else self.threshold
+    @property
+    def threshold(self) -> float:
+        """The operating point on the bundled base."""
+        return self.thresholds[0]
+
+    def threshold_for(self, row: dict[str, float]) -> float:
+        return self.thresholds[situation_of(row)]
 
     def probability(self, row: dict[str, float]) -> float:
         return 1.0 / (1.0 + math.exp(-(self.slope * self.score(row) + self.offset)))
 
     def to_json(self) -> dict:
-        return {**super().to_json(), "slope": self.slope, "offset": self.offset, "threshold": self.threshold,
-                "threshold_extended": self.threshold_extended}
+        return {**super().to_json(), "slope": self.slope, "offset": self.offset,
+                "thresholds": dict(zip(SITUATIONS, self.thresholds))}
 
 
 @dataclass
@@ -178,7 +200,8 @@ class SelectiveModel:
             slots = SlotClassifier(s["classes"], s["vocabulary"], np.array(s["idf"]), np.array(s["coef"]),
                                    np.array(s["intercept"]), tuple(s["ngrams"]))
         if d := data.get("decision"):
-            decision = Decision(*Ensemble.parts_of(d), d["slope"], d["offset"], d["threshold"], d["threshold_extended"])
+            decision = Decision(*Ensemble.parts_of(d), d["slope"], d["offset"],
+                                tuple(d["thresholds"][where] for where in SITUATIONS))
         if r := data.get("lead"):
             lead = Ensemble(*Ensemble.parts_of(r))
         return cls(slots, decision, lead, data.get("meta", {}))

@@ -31,13 +31,14 @@ class _Candidate:
 
 
 def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
-    """None when no penalty is found near the clauses found (the general answer takes over). The city's own rule
-    leads when it fits nearly as well as a national law's; the best penalty of another text is cited beside it."""
+    """None when no penalty is found near the clauses found (the general answer takes over). The city's own rule (of
+    the home city, or one the city added) leads when it fits nearly as well as a national law's; the best penalty of
+    another text is cited beside it."""
     candidates = sorted(_candidates(ctx, q, hits), key=lambda c: -c.score)
     if not candidates:
         return None
     best = candidates[0]
-    home = next((c for c in candidates if is_home(c.clause.meta.title)), None)
+    home = next((c for c in candidates if _local(c.clause)), None)
     if home is not None and not q.named_docs and home.score >= _HOME_MARGIN * best.score:
         best = home
     lines, citations = _stated(ctx, q, best)
@@ -99,12 +100,17 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                 fit = 0.6 * ctx.closeness(q, context) + 0.4 * ctx.closeness(q, penalty.conduct or duty_text)
                 if not any(p.fines or p.detention for p in chain):
                     fit *= 0.6 if money else 0.75
-                if is_home(clause.meta.title) or clause.doc in q.named_docs:
+                if _local(clause) or clause.doc in q.named_docs:
                     fit *= 1.1  # the local rule is the one that applies where it exists
                 elif not _applies(clause, q):
                     fit *= 0.8  # another city's rule, asked without naming that city
                 found.append(_Candidate(penalty, clause, via, fit * prior))
     return found
+
+
+def _local(clause: Clause) -> bool:
+    """The city's own rule: a text of the home city, or one the city added to the base."""
+    return is_home(clause.meta.title) or clause.meta.origin == "added"
 
 
 def _applies(clause: Clause, q: Query) -> bool:
