@@ -35,7 +35,9 @@ ADDED = """# 近郊市河道管理办法
 
 第二条 在河道内电鱼的，由水行政主管部门处五千元罚款。
 
-第三条 本办法自2021年1月1日起施行。
+第三条 在河道内清洗车辆的，由水行政主管部门处三百元罚款。
+
+第四条 本办法自2021年1月1日起施行。
 """
 DOCS = [("rule.md", "kaifeng-rule", "开封市河道保护条例", "regulation", RULE.replace("某市", "开封市")),
         ("national.md", "national-law", "中华人民共和国河道示范法", "law", NATIONAL),
@@ -86,13 +88,17 @@ def test_another_citys_rule_that_alone_answers_says_where_it_applies(service):
     assert "注：《远方市河道条例》是远方市的规定，只在远方市适用。" in answer.answer
 
 
-def test_a_rule_the_city_added_is_its_own_and_leads_a_bundled_text_of_another_city(service, tmp_path):
+def test_a_rule_the_city_added_is_its_own_and_leads_the_bundled_ones(service, tmp_path):
     settings = service.settings.model_copy(update={"data_dir": tmp_path / "extended"})
     shutil.copytree(service.settings.data_dir, settings.data_dir)
     (tmp_path / "added.md").write_text(ADDED, encoding="utf-8")
     add_document(settings, tmp_path / "added.md", id="added-rule")
-    answer = Service(settings).answer("在河道里电鱼要罚多少")
-    assert refs(answer)[0] == ("added-rule", "第二条") and "五千元罚款" in answer.answer
+    extended = Service(settings)
+    answer = extended.answer("在河道里电鱼要罚多少")
+    assert refs(answer)[0] == ("added-rule", "第二条") and "五千元罚款" in answer.answer  # not another city's
+    # a deployment adds the rules of its own city: they lead the bundled home city's, which are cited beside them
+    answer = extended.answer("在河道内清洗车辆怎么处罚")
+    assert refs(answer)[0] == ("added-rule", "第三条") and "另见" in answer.answer
 
 
 def test_an_item_is_quoted_with_the_chapeau_that_states_the_authority(service):

@@ -38,7 +38,9 @@ def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
     if not candidates:
         return None
     best = candidates[0]
-    home = next((c for c in candidates if _local(c.clause)), None)
+    # of the city's own rules, one it added leads a bundled one: the deployment chose it to answer from
+    home = next((c for c in candidates if c.clause.meta.origin == "added"), None) or next(
+        (c for c in candidates if _local(c.clause)), None)
     if home is not None and not q.named_docs and home.score >= _HOME_MARGIN * best.score:
         best = home
     lines, citations = _stated(ctx, q, best)
