@@ -1,6 +1,7 @@
 """Shared pytest fixtures. Keep them generic: other suites append their own below."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,22 @@ def indexed_settings(tmp_path_factory):
         return built[key].model_copy(update=fields)
 
     return get
+
+
+@pytest.fixture
+def with_added_text(tmp_path):
+    """Settings of a copy of a built data dir with one text added as a user adds it (`ingest add` by file), the base a
+    city extended:
+
+        extended = with_added_text(settings, "# 某市…条例\n\n第一条 …", "city-rule")
+    """
+    from kbase.store.library import add_document
+
+    def add(settings: Settings, text: str, doc_id: str) -> Settings:
+        extended = settings.model_copy(update={"data_dir": tmp_path / f"extended-{doc_id}"})
+        shutil.copytree(settings.data_dir, extended.data_dir)
+        (tmp_path / f"{doc_id}.md").write_text(text, encoding="utf-8")
+        add_document(extended, tmp_path / f"{doc_id}.md", id=doc_id)
+        return extended
+
+    return add

@@ -1,7 +1,6 @@
 """The learned answer/abstain decision: the shipped model is current, its threshold decides between an answer and
 leads, and leads are said to be leads."""
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -12,7 +11,6 @@ from kbase.answering.decide.model import MODEL_FILE, NO_RIVAL, SelectiveModel, S
 from kbase.bench import train_decision as train
 from kbase.bench.sets import SHARED_EVAL
 from kbase.service import Service
-from kbase.store.library import add_document
 
 ANSWERED = "开封市2025年细颗粒物浓度目标是多少"  # in the documents' own words
 NEAR_MISS = "环保局的办公电话是多少"  # close to the clauses on reporting, which state no number
@@ -74,12 +72,8 @@ CITY_RULE = """# 某市扬尘污染防治条例
 """
 
 
-def test_a_plan_question_is_answered_as_well_where_a_city_has_added_a_regulation(settings, tmp_path):
-    extended = settings.model_copy(update={"data_dir": tmp_path / "extended"})
-    shutil.copytree(settings.data_dir, extended.data_dir)
-    (tmp_path / "rule.md").write_text(CITY_RULE, encoding="utf-8")
-    add_document(extended, tmp_path / "rule.md", id="city-dust-rule")
-    service = Service(extended)
+def test_a_plan_question_is_answered_as_well_where_a_city_has_added_a_regulation(settings, with_added_text):
+    service = Service(with_added_text(settings, CITY_RULE, "city-dust-rule"))
     assert service.answerer.index.extended
     # in everyday words; the stricter point of added texts applied to every draft here held it back
     answer = service.answer("开封到2025年PM2.5要降到多少")

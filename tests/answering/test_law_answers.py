@@ -1,12 +1,10 @@
 """Answers built on a law's structure, over a small corpus made here: penalties found from the conduct and followed
 from duty to penalty article, who is responsible, definitions, 施行, repealed and missing texts, other cities' rules."""
 import json
-import shutil
 
 import pytest
 
 from kbase.service import Service
-from kbase.store.library import add_document
 from tests.ingest.test_statute import RULE
 
 NATIONAL = """# 中华人民共和国河道示范法
@@ -88,12 +86,8 @@ def test_another_citys_rule_that_alone_answers_says_where_it_applies(service):
     assert "注：《远方市河道条例》是远方市的规定，只在远方市适用。" in answer.answer
 
 
-def test_a_rule_the_city_added_is_its_own_and_leads_the_bundled_ones(service, tmp_path):
-    settings = service.settings.model_copy(update={"data_dir": tmp_path / "extended"})
-    shutil.copytree(service.settings.data_dir, settings.data_dir)
-    (tmp_path / "added.md").write_text(ADDED, encoding="utf-8")
-    add_document(settings, tmp_path / "added.md", id="added-rule")
-    extended = Service(settings)
+def test_a_rule_the_city_added_is_its_own_and_leads_the_bundled_ones(service, with_added_text):
+    extended = Service(with_added_text(service.settings, ADDED, "added-rule"))
     answer = extended.answer("在河道里电鱼要罚多少")
     assert refs(answer)[0] == ("added-rule", "第二条") and "五千元罚款" in answer.answer  # not another city's
     # a deployment adds the rules of its own city: they lead the bundled home city's, which are cited beside them
