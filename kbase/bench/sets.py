@@ -20,11 +20,11 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 26)},
-                  "blind10-regulations": "blind10-regulations"}
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 27)},
+                  "blind11-regulations": "blind11-regulations"}
 # scored once before a round's changes and once after, never trained on; the next round writes new ones and trains on
 # these
-BLIND = ("blind10-plan", "blind10-laws", "blind10-regulations")
+BLIND = ("blind11-plan", "blind11-laws", "blind11-regulations")
 
 
 def set_path(name: str) -> Path:
