@@ -90,7 +90,7 @@ def question_words(text: str) -> list[str]:
 def question_concepts(text: str) -> list[tuple[str, list[str]]]:
     """The topic words of a question as written (jieba's accurate mode), each with its shorter search words."""
     concepts = []
-    for word in tokenizer().lcut(text):
+    for word in _verbs_with_objects(tokenizer().lcut(text)):
         word = word.strip().lower()
         if word in _frame_words():
             continue
@@ -100,6 +100,37 @@ def question_concepts(text: str) -> list[tuple[str, list[str]]]:
         parts = [p.lower() for p in tokenizer().lcut_for_search(word) if p != word and len(p) >= 2]
         concepts.append((word, [p for p in parts if p not in _frame_words()]))
     return concepts
+
+
+def _verbs_with_objects(words: list[str]) -> list[str]:
+    """洗个车, 钓个鱼: a spoken 个 between a verb and a one-character object splits the act the texts name in one
+    word (清洗车辆, 垂钓); they are joined back (洗车). Before a longer object (烧个秸秆) the verb is left on its own, not
+    glued to 个 as a word no text holds. 整个 and 这个 are no verbs."""
+    joined: list[str] = []
+    pending = ""
+    for word in words:
+        if pending and word.strip() and word not in _STOPWORDS:
+            # a one-character object means little alone (车); a longer one is the topic itself (秸秆, 养猪场)
+            joined += [pending + word] if len(word) == 1 else [pending, word]
+            pending = ""
+            continue
+        if pending:
+            joined.append(pending + "个")
+            pending = ""
+        if _is_verb_with_measure(word):
+            pending = word[0]
+        elif word == "个" and joined and len(joined[-1]) == 1 and word_class(joined[-1]) == "v":
+            pending = joined.pop()
+        else:
+            joined.append(word)
+    return joined + ([pending + "个"] if pending else [])
+
+
+def _is_verb_with_measure(word: str) -> bool:
+    return len(word) == 2 and word[1] == "个" and word_class(word[0]) == "v" and word_class(word) not in _DETERMINERS
+
+
+_DETERMINERS = {"b", "r", "m", "q"}  # jieba's classes of 整个, 这个, 一个: a whole, a this, a count
 
 
 _REAL_ER = {"婴儿", "幼儿", "女儿", "孤儿", "胎儿", "健儿", "儿女"}

@@ -59,7 +59,7 @@ _STARTS_APPLYING = re.compile(rf"{_WHEN}[^，。？?]{{0,8}}(实施|实行|执�
 _TEXT_WORD = re.compile(r"(?<![违方办执守合依想做说看用])法(?!规)|条例|办法|规定|决定|细则|文件|政策")
 _LAW = re.compile(r"法律|(?<![违方办执守合依想做说看用])法(?!规)|罚|法律责任|条款|第.{1,5}条|施行|条例")
 _PLAN_HINT = re.compile(r"方案|我市|全市|行动|任务|县区")
-_HOME_CITY = re.compile(r"开封|汴|我市|本市|咱市")
+_HOME_CITY = re.compile("|".join([*places()["home"], *places()["home_short"], *places()["our_city"]]))
 # a name that can only be a text's: 《…》 or a city's 条例 / 办法 (not "法律有规定吗")
 _NAMES_A_TEXT = re.compile(r"^.{2,4}?[省市县].{2,}(?:条例|办法|规定)$")
 # 信阳市鲇鱼山水库饮用水水源保护条例 -> 信阳, 鲇鱼山水库: the city a local text applies in, and the site it protects

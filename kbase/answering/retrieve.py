@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.lexicon import vocabulary_forms, word_class
+from ingest.lexicon import places, vocabulary_forms, word_class
 from ingest.model import Clause
 from ingest.text import squash
 from kbase.answering.query import Concept, Query, elsewhere, is_home, title_place
@@ -17,7 +17,7 @@ from kbase.store.embeddings import EmbeddingsUnavailable
 from kbase.store.versions import in_force
 
 # Every plan of the base is about its own city: naming it says nothing about relevance.
-_HOME_WORDS = {"开封", "开封市", "我市", "全市", "本市"}
+_HOME_WORDS = {*places()["home"], *(f"{city}市" for city in places()["home"]), *places()["our_city"]}
 _LAW_KINDS = ("law", "penalty", "definition", "effective")
 # jieba's tags for nouns, abbreviations and time words: 公积金, 社保, 明天 — a day is never what a policy text is about
 _NOUN_CLASSES = {"n", "nz", "nr", "nt", "nw", "j", "vn"}  # not t: 周末, 六月, 过去 are when, not what

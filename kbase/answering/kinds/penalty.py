@@ -17,7 +17,7 @@ from kbase.model import Answer, Citation
 _FOLLOW_UP = re.compile(r"^(逾期|拒不|情节严重|构成犯罪|再次|屡次|造成)")
 _SANCTION_WORD = re.compile(r"罚|处分|拘留|没收|吊销|责任|处理|处置|违法|犯法")
 _MONEY_ASKED = re.compile(r"多少|几|钱|罚款|金额|数额|how much|fine", re.I)
-_CANDIDATE_HITS = 5
+_CANDIDATE_HITS = 8
 _HOME_MARGIN = 0.7  # the city's own rule leads when it scores at least this share of the best
 _ALSO_MARGIN = 0.7  # another text's penalty is cited beside the answer when it scores at least this share
 
@@ -28,6 +28,7 @@ class _Candidate:
     clause: Clause
     via: Clause | None  # the duty article the question matched, when the penalty was reached from it
     score: float
+    fit: float  # the score before the rank of the hit it came from
 
 
 def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
@@ -38,10 +39,12 @@ def answer_penalty(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
     if not candidates:
         return None
     best = candidates[0]
-    # of the city's own rules, one it added leads a bundled one: the deployment chose it to answer from
-    home = next((c for c in candidates if c.clause.meta.origin == "added"), None) or next(
-        (c for c in candidates if _local(c.clause)), None)
-    if home is not None and not q.named_docs and home.score >= _HOME_MARGIN * best.score:
+    # of the city's own rules that fit nearly as well, one it added leads a bundled one: the deployment chose it to
+    # answer from. Fits are compared without the rank of the hit they came from: a national article's general words
+    # rank it above the local article that names the very conduct
+    close = [c for c in candidates if _local(c.clause) and c.fit >= _HOME_MARGIN * best.fit]
+    home = next((c for c in close if c.clause.meta.origin == "added"), None) or next(iter(close), None)
+    if home is not None and not q.named_docs:
         best = home
     lines, citations = _stated(ctx, q, best)
     other = next((c for c in candidates if c.clause.doc != best.clause.doc and _applies(c.clause, q)), None)
@@ -106,7 +109,7 @@ def _candidates(ctx: Context, q: Query, hits: list[Hit]) -> list[_Candidate]:
                     fit *= 1.1  # the local rule is the one that applies where it exists
                 elif not _applies(clause, q):
                     fit *= 0.8  # another city's rule, asked without naming that city
-                found.append(_Candidate(penalty, clause, via, fit * prior))
+                found.append(_Candidate(penalty, clause, via, fit * prior, fit))
     return found
 
 
