@@ -47,6 +47,8 @@ class Fine(BaseModel):
     low: float | None = Field(None, description="yuan")
     high: float | None = Field(None, description="yuan")
     per: str | None = Field(None, description="每亩 / 每只 …: the amount is per unit")
+    party: str | None = Field(None, description="单位 / 个人 / 直接负责的主管人员 …: whom the fine is for, where the "
+                                                "sentence says (对个人处…)")
 
 
 class Penalty(BaseModel):

@@ -25,6 +25,7 @@ _FINE = re.compile(
 # "处十日以上十五日以下拘留；情节较轻的，处五日以上十日以下拘留": each with the condition printed before it
 _DETENTION = re.compile(rf"(?:情节[^，。；：]{{1,6}}的[，,])?(?:处|并处)?(?:[{CN_DIGITS}\d]+日以上)?[{CN_DIGITS}\d]+日以下"
                         r"(?:的)?(?:行政)?拘留")
+_PARTY = re.compile(r"^(?:并)?对([^，；。]{1,30}?)(?:可以)?(?:并)?处(?:以)?$")
 _PUNISHES = re.compile(r"罚款|处分|拘留|没收|吊销|责令|予以处罚|追究刑事责任|处罚")
 _AUTHORITY = re.compile(r"(?<![交经自理缘])由([^，。；：]{2,40}?)(?:(?:依照|依据|按照|根据)[^，。；：]{0,20}?|依法)?"
                         r"(?:责令|处以|处|给予|没收|予以|吊销|对|采取)")
@@ -97,18 +98,27 @@ def _penalties(paragraphs: list[str], chapeau: str | None, breach: list[str]) ->
 def _fines(text: str) -> list[Fine]:
     fines = []
     for m in _FINE.finditer(text):
+        party = _party(text[:m.start()])
         if m.group("times"):
-            fines.append(Fine(text=m.group("times")))
+            fines.append(Fine(text=m.group("times"), party=party))
             continue
         phrase = m.group(0)
         low = _yuan(m.group("low"))
         if m.group("up"):
-            fines.append(Fine(text=phrase, low=low, high=_yuan(m.group("high")), per=m.group("per")))
+            fines.append(Fine(text=phrase, low=low, high=_yuan(m.group("high")), per=m.group("per"), party=party))
         elif m.group("bound") == "以下":
-            fines.append(Fine(text=phrase, high=low, per=m.group("per")))
+            fines.append(Fine(text=phrase, high=low, per=m.group("per"), party=party))
         else:
-            fines.append(Fine(text=phrase, low=low, high=None if m.group("bound") else low, per=m.group("per")))
+            fines.append(Fine(text=phrase, low=low, high=None if m.group("bound") else low, per=m.group("per"),
+                              party=party))
     return fines
+
+
+def _party(before: str) -> str | None:
+    """对单位处一万元…，对个人处五百元…: whom the fine that follows is for, said just before it in its clause."""
+    clause = re.split(r"[，,；;。：:]", before)[-1]
+    found = _PARTY.search(clause)
+    return found.group(1) if found else None
 
 
 def _yuan(amount: str) -> float | None:

@@ -20,7 +20,7 @@ EVAL_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval"
 SHARED_EVAL = Path(__file__).resolve().parents[3] / "shared" / "eval"
 # the folder of regulations a set's questions are about; every other set is about the bundled base
 REGULATIONS_OF = {"regulations": "regulations", "regulations-dev1": "regulations", "regulations-dev2": "regulations",
-                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 27)},
+                  **{f"regulations-dev{n}": f"regulations{n}" for n in range(3, 30)},
                   "blind11-regulations": "blind11-regulations"}
 # scored once before a round's changes and once after, never trained on; the next round writes new ones and trains on
 # these

@@ -16,6 +16,8 @@ NATIONAL = """# 中华人民共和国河道示范法
 第三条 本法自2019年1月1日起施行。
 
 第四条 县级以上地方人民政府水行政主管部门负责河道管理单位的备案。河道管理单位发生变更的，原管理单位应当自变更之日起十五日内报告。
+
+第五条 在河滩焚烧秸秆的，由县级以上地方人民政府水行政主管部门责令改正，对单位处一万元以上十万元以下的罚款，对个人处五百元以上二千元以下的罚款。
 """
 ELSEWHERE = """# 远方市河道条例
 
@@ -65,6 +67,12 @@ def test_penalty_follows_the_duty_to_the_penalty_article_and_cites_both(service)
     assert refs(answer)[:2] == [("kaifeng-rule", "第五条"), ("kaifeng-rule", "第三条")]
     assert "一百元以上五百元以下罚款" in answer.answer and "市水行政主管部门" in answer.answer
     assert "拒不改正的，一千元罚款" in answer.answer  # the sanction that follows comes with its condition
+
+
+def test_each_amount_says_whom_it_is_for(service):
+    answer = service.answer("在河滩烧秸秆，个人罚多少")
+    assert refs(answer)[0] == ("national-law", "第五条")
+    assert "对单位处一万元以上十万元以下的罚款；对个人处五百元以上二千元以下的罚款" in answer.answer
 
 
 def test_the_national_law_is_cited_beside_the_citys_own_rule(service):

@@ -127,6 +127,16 @@ def test_a_bundled_law_cross_reference_and_chapeau_amount():
     assert article.penalties[0].authority == "县级以上人民政府环境保护主管部门"
 
 
+def test_each_fine_keeps_whom_it_is_for():
+    """对单位处…，对个人处…: a citizen asking what a person pays must not be given the company's amount alone."""
+    facts = article_facts("第三十八条 违反本条例第二十一条第三款规定，在禁止区域加工产生恶臭的物质，由环境保护行政主管部门责令改正，"
+                          "对单位处一万元以上十万元以下的罚款，对个人处五百元以上二千元以下的罚款。")
+    [penalty] = facts.penalties
+    assert [(f.party, f.low, f.high) for f in penalty.fines] == [("单位", 10000, 100000), ("个人", 500, 2000)]
+    [plain] = article_facts("第九条 违反本条例第三条规定的，处五万元以上十万元以下罚款。").penalties
+    assert plain.fines[0].party is None
+
+
 def test_detention_is_read_with_its_condition():
     facts = article_facts("第九条 有下列行为之一的，对其直接负责的主管人员，处十日以上十五日以下拘留；情节较轻的，"
                           "处五日以上十日以下拘留：\n（一）通过暗管排放污染物的；\n（二）篡改监测数据的。")

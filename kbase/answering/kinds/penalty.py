@@ -62,7 +62,8 @@ def _stated(ctx: Context, q: Query, candidate: _Candidate, duty: bool = True) ->
     measures = list(dict.fromkeys(m for p in chain for m in p.measures))
     lines = [f"违法行为：{penalty.conduct}"] if penalty.conduct else []
     if any(p.fines for p in chain):
-        lines.append("罚款：" + "；".join(f"{_condition(p, penalty)}{f.text}" for p in chain for f in p.fines))
+        lines.append("罚款：" + "；".join(f"{_condition(p, penalty)}{f'对{f.party}处' if f.party else ''}{f.text}"
+                                        for p in chain for f in p.fines))
     if any(p.detention for p in chain):
         lines.append("拘留：" + "；".join(f"{_condition(p, penalty)}{d}" for p in chain for d in p.detention))
     if penalty.authority:
