@@ -117,6 +117,13 @@ def test_who_is_responsible_under_a_law_is_the_sentence_naming_the_authority(ser
     assert "未列出" not in answer.answer
 
 
+def test_the_responsible_body_is_named_whole_through_its_government(service):
+    """县级以上地方人民政府水行政主管部门负责…: the department, not the government its name begins with."""
+    answer = service.answer("河道管理单位的备案归哪个部门管")
+    assert refs(answer) == [("national-law", "第四条")]
+    assert "负责的是：县级以上地方人民政府水行政主管部门（负责）" in answer.answer
+
+
 def test_definitions_answer_what_a_term_means(service):
     answer = service.answer("条例里说的河湖指的是什么")
     assert answer.kind == "definition" and refs(answer) == [("kaifeng-rule", "第二条")]

@@ -10,7 +10,9 @@ from kbase.model import Answer
 
 _BODY = r"(?:人民政府|主管部门|部门|机关|委员会|管委会|办事处|河湖长|单位|机构)"
 # "市环境保护主管部门负责…统一监督管理" / "市人民政府对…负总责": the authority and the duty it is given
-_AUTHORITY = re.compile(rf"^(?:第[一二三四五六七八九十百零]+条\s*)?(.{{0,30}}?{_BODY})[^。；]{{0,40}}?"
+# the body runs on through a government to its department (县级以上人民政府生态环境主管部门), not to a duty's words
+_AUTHORITY = re.compile(rf"^(?:第[一二三四五六七八九十百零]+条\s*)?(.{{0,30}}?{_BODY}(?:[^，。；、对应负在按依为将把由向的是]{{1,12}}?{_BODY})*)"
+                        r"[^。；]{0,40}?"
                         r"(负总责|负责|统一监督管理|监督管理|主管|组织实施|组织领导|做好|履行)")
 _CANDIDATE_HITS = 3
 
