@@ -18,6 +18,8 @@ NATIONAL = """# 中华人民共和国河道示范法
 第四条 县级以上地方人民政府水行政主管部门负责河道管理单位的备案。河道管理单位发生变更的，原管理单位应当自变更之日起十五日内报告。
 
 第五条 在河滩焚烧秸秆的，由县级以上地方人民政府水行政主管部门责令改正，对单位处一万元以上十万元以下的罚款，对个人处五百元以上二千元以下的罚款。
+
+第六条 河道管理单位不明确的，由县级以上地方人民政府水行政主管部门会同自然资源主管部门认定。
 """
 ELSEWHERE = """# 远方市河道条例
 
@@ -122,6 +124,9 @@ def test_the_responsible_body_is_named_whole_through_its_government(service):
     answer = service.answer("河道管理单位的备案归哪个部门管")
     assert refs(answer) == [("national-law", "第四条")]
     assert "负责的是：县级以上地方人民政府水行政主管部门（负责）" in answer.answer
+    answer = service.answer("河道管理单位不明确的时候由谁来认定")
+    assert refs(answer) == [("national-law", "第六条")]
+    assert "负责的是：县级以上地方人民政府水行政主管部门。" in answer.answer  # not 不明确的，由县级以上地方人民政府
 
 
 def test_definitions_answer_what_a_term_means(service):

@@ -30,7 +30,12 @@ def answer_authority(ctx: Context, q: Query, hits: list[Hit]) -> Answer | None:
     if not scored:
         return None
     _, clause, sentence, match = max(scored, key=lambda s: s[0])
-    body = (f"负责的是：{match.group(1).strip()}（{match.group(2)}）。\n原文：「{sentence}」\n"
+    named, duty = match.group(1), f"（{match.group(2)}）"
+    if match.group(2) == "主管" and sentence.startswith("部门", match.end(2)):  # …人民政府环境保护主管部门会同…认定
+        named, duty = sentence[match.start(1):match.end(2)] + "部门", ""
+    # 协商不成的，由省人民政府… / 农用地由地方人民政府…: what comes before the body is the sentence's, not its name
+    named = re.split(r"[，,]|(?<!自)由", named)[-1].strip()
+    body = (f"负责的是：{named}{duty}。\n原文：「{sentence}」\n"
             f"（依据《{clause.meta.title}》{clause.ref}）")
     return Answer(question=q.text, status="answered", answer=body, citations=[cite(clause, sentence)],
                   kind="responsibility")
